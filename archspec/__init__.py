@@ -1,0 +1,12 @@
+"""archspec: a declarative architecture compiler for deep learning.
+
+    import archspec
+    ir = archspec.check("specs/inception_v3.yaml")        # shapes, params, MACs; no torch
+    model = archspec.build("specs/inception_v3.yaml#paper")  # a plain torch.nn.Module
+"""
+
+from archspec.api import analyze, build, check, load, summary
+from archspec.errors import ArchspecError
+
+__all__ = ["ArchspecError", "analyze", "build", "check", "load", "summary"]
+__version__ = "0.1.0"

@@ -1,0 +1,48 @@
+"""The public Python API; the CLI is a thin layer over these functions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from archspec.ir.graph import IR
+from archspec.ir.infer import infer
+from archspec.ir.lower import lower
+from archspec.spec.resolve import ResolvedSpec, resolve
+
+if TYPE_CHECKING:
+    from torch import nn
+
+
+def load(ref: str | Path, overrides: list[str] | None = None) -> ResolvedSpec:
+    """Read `specs/x.yaml[#variant]`, apply `extends`, the variant and `key=value` overrides, validate."""
+    return resolve(ref, overrides)
+
+
+def analyze(spec: str | Path | ResolvedSpec, overrides: list[str] | None = None) -> IR:
+    """Lower to the IR and infer shapes and costs. A shape failure is kept on `ir.error`."""
+    rs = spec if isinstance(spec, ResolvedSpec) else load(spec, overrides)
+    return infer(lower(rs))
+
+
+def check(spec: str | Path | ResolvedSpec, overrides: list[str] | None = None) -> IR:
+    """Like `analyze`, but raise `ArchspecError` if any shape check fails."""
+    ir = analyze(spec, overrides)
+    if ir.error:
+        raise ir.error
+    return ir
+
+
+def summary(spec: str | Path | ResolvedSpec | IR, fmt: str = "text", depth: str = "op") -> str:
+    from archspec.report.summary import render_summary
+
+    ir = spec if isinstance(spec, IR) else check(spec)
+    return render_summary(ir, fmt, depth)
+
+
+def build(spec: str | Path | ResolvedSpec | IR, overrides: list[str] | None = None) -> "nn.Module":
+    """Compile a spec into a plain `torch.nn.Module`."""
+    from archspec.torch_backend.build import build_module
+
+    ir = spec if isinstance(spec, IR) else check(spec, overrides)
+    return build_module(ir)

@@ -1,0 +1,56 @@
+"""Shape and cost inference over the IR, in topological order.
+
+Annotates every node with `in_shapes`, `shape`, `params`, `buffers` and `macs`. A shape
+error does not raise here: it is stored on `ir.error` (with the shape table up to the
+failing node) so that a diagram can still show the graph up to the failure; `check`
+raises it.
+"""
+
+from __future__ import annotations
+
+from archspec.errors import ArchspecError, Problem
+from archspec.ir.graph import INPUT, IR
+from archspec.ops import REGISTRY, ShapeError, fmt_shape
+
+MAX_DIM = 1 << 24
+
+
+def infer(ir: IR) -> IR:
+    g = ir.graph
+    g.nodes[INPUT].update(shape=ir.input_shape, in_shapes=[], params=0, buffers=0, macs=0)
+    if min(ir.input_shape) < 1:
+        ir.error = ArchspecError([Problem(f"input shape {list(ir.input_shape)} must be positive",
+                                          g.nodes[INPUT]["loc"], "input")])
+        return ir
+    done: list[str] = []
+    for nid in ir.order():
+        if nid == INPUT:
+            continue
+        d = g.nodes[nid]
+        op = REGISTRY[d["op"]]
+        ins = [g.nodes[i]["shape"] for i in d["inputs"]]
+        d["in_shapes"] = ins
+        try:
+            out = op.infer(d["args"], ins)
+            if any(s < 1 or s > MAX_DIM for s in out):
+                raise ShapeError(f"{d['op']} would produce shape {fmt_shape(out)}",
+                                 "every dimension must be at least 1; reduce downsampling or enlarge the input")
+        except ShapeError as e:
+            ir.error = ArchspecError([Problem(f"{e} (input {', '.join(fmt_shape(s) for s in ins)})",
+                                              d["loc"], d["path"], e.hint)],
+                                     context=shape_table(ir, done, failing=nid))
+            d["error"] = str(e)
+            return ir
+        cost = op.cost(d["args"], ins, out)
+        d.update(shape=out, params=cost.params, buffers=cost.buffers, macs=cost.macs)
+        done.append(nid)
+    return ir
+
+
+def shape_table(ir: IR, done: list[str], failing: str, last: int = 12) -> str:
+    """The shapes of the nodes just before a failure: what a user needs to see to fix it."""
+    rows = [(nid, ir[nid]["op"], fmt_shape(ir[nid]["shape"])) for nid in done[-last:]]
+    rows.append((failing, ir[failing]["op"], "✗"))
+    w = max(len(r[0]) for r in rows)
+    head = f"shapes up to the failing node ({len(done)} nodes before it, last {min(last, len(done))} shown):"
+    return "\n".join([head] + [f"  {n:<{w}}  {o:<10} {s}" for n, o, s in rows])

@@ -1,0 +1,429 @@
+"""Lowering: a resolved spec → the IR graph of primitive ops.
+
+Walks the raw tree (which keeps source positions) rather than pydantic copies, expands
+block templates with their typed params, `repeat`, `concat`/`add` branches, `residual`
+bodies and `aux` heads, validates each op's arguments with its model, and resolves
+named references once every name is known (so `inputs:` may point forward and a cycle
+is reported as one). Independent problems are collected and raised together.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Any, Mapping
+
+import networkx as nx
+
+from archspec.errors import ArchspecError, Location, Problem, ProblemCollector, did_you_mean
+from archspec.ir.graph import INPUT, IR, Head, Scope
+from archspec.ops import REGISTRY
+from archspec.spec.expr import ExprError, has_expr, substitute
+from archspec.spec.models import STRUCTURAL_KINDS, BlockDef, ParamDecl
+from archspec.spec.resolve import ResolvedSpec
+from archspec.spec.validate import validate
+from archspec.spec.yamlload import PosList, PosMap
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NESTED = ("body", "branches")
+_PY_TYPES: dict[str, tuple[type, ...]] = {
+    "int": (int,), "float": (int, float), "str": (str,), "bool": (bool,), "list": (list,), "any": (object,),
+}
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A by-name reference, resolved after the whole graph is lowered."""
+
+    name: str
+    module: tuple[str, ...]
+    loc: Location
+
+
+@dataclass(frozen=True)
+class Ctx:
+    module: tuple[str, ...]
+    path: tuple[str, ...]
+    env: Mapping[str, Any]
+    active: tuple[str, ...] = ()
+    head: str | None = None
+
+    def at(self, *parts: str) -> str:
+        return "/".join(self.path + parts)
+
+
+class _Skip(Exception):
+    """An item that could not be lowered; its problem is already recorded."""
+
+
+def lower(rs: ResolvedSpec) -> IR:
+    return _Lowerer(rs).run()
+
+
+class _Lowerer:
+    def __init__(self, rs: ResolvedSpec) -> None:
+        self.rs = rs
+        self.spec = rs.spec
+        self.tree = rs.tree
+        self.g = nx.DiGraph()
+        self.problems = ProblemCollector()
+        self.names: dict[tuple[str, ...], dict[str, tuple[str | None, Location]]] = {}
+        self.heads: list[Head] = []
+        self.head_sources: list[tuple[int, Ref]] = []
+        self.scopes: dict[tuple[str, ...], Scope] = {}
+        self.raw_blocks: PosMap = self.tree.get("blocks") or PosMap()
+        self.raw_defaults: PosMap = self.tree.get("defaults") or PosMap()
+
+    # ---- driver -------------------------------------------------------------------
+    def run(self) -> IR:
+        self.g.add_node(INPUT, op="input", args=None, inputs=[], name=INPUT, module=(), path=INPUT,
+                        loc=self.tree.val_loc.get("input", self.tree.loc), head=None)
+        ctx = Ctx((), (), dict(self.spec.params))
+        out = self.seq(self.tree["network"], ctx, INPUT)
+        self.resolve_refs()
+        self.problems.raise_if_any()
+        try:
+            cycle = nx.find_cycle(self.g)
+        except nx.NetworkXNoCycle:
+            cycle = None
+        if cycle:
+            names = " -> ".join(u for u, _ in cycle) + f" -> {cycle[0][0]}"
+            first = self.g.nodes[cycle[0][0]]
+            raise ArchspecError([Problem(f"the graph has a cycle: {names}", first["loc"], first["path"],
+                                         "`inputs:` may only create a directed acyclic graph")])
+        for i, ref in self.head_sources:
+            h = self.heads[i]
+            self.heads[i] = Head(h.name, self._lookup(ref) or "", h.output, h.loss_weight, h.loc)
+        return IR(self.spec.name, self.rs.ref, tuple(self.spec.input), self.g, out or INPUT,
+                  self.heads, self.scopes)
+
+    def problem(self, msg: str, loc: Location | None, path: str | None, hint: str | None = None) -> _Skip:
+        self.problems.add(Problem(msg, loc, path, hint))
+        return _Skip()
+
+    # ---- names and references -----------------------------------------------------
+    def declare(self, ctx: Ctx, name: Any, loc: Location, output: str | None = None) -> None:
+        path = ctx.at(str(name))
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise self.problem(f"invalid name {name!r}", loc, path,
+                               "names are identifiers: letters, digits and _, not starting with a digit")
+        table = self.names.setdefault(ctx.module, {})
+        if name in table:
+            first = table[name][1]
+            raise self.problem(f"duplicate name {name!r} (first defined at line {first.line})", loc, path,
+                               "names must be unique within a block; rename one of them")
+        table[name] = (output, loc)
+
+    def bind(self, ctx: Ctx, name: str, output: str) -> None:
+        self.names[ctx.module][name] = (output, self.names[ctx.module][name][1])
+
+    def _lookup(self, ref: Ref) -> str | None:
+        if "/" in ref.name:
+            parts = tuple(ref.name.split("/"))
+            entry = self.names.get(parts[:-1], {}).get(parts[-1])
+            return entry[0] if entry else None
+        module = ref.module
+        while True:
+            entry = self.names.get(module, {}).get(ref.name)
+            if entry and entry[0]:
+                return entry[0]
+            if not module:
+                return None
+            module = module[:-1]
+
+    def resolve_refs(self) -> None:
+        for nid, data in list(self.g.nodes(data=True)):
+            for i, inp in enumerate(data["inputs"]):
+                if isinstance(inp, Ref):
+                    target = self._lookup(inp)
+                    if target is None:
+                        visible = [n for m, t in self.names.items() if m == inp.module[:len(m)] for n in t]
+                        self.problems.add(Problem(f"unknown reference {inp.name!r}", inp.loc, data["path"],
+                                                  did_you_mean(inp.name, visible) or "refer to a layer or block by its name"))
+                        continue
+                    data["inputs"][i] = target
+                    self.g.add_edge(target, nid)
+        for i, ref in self.head_sources:
+            if self._lookup(ref) is None:
+                visible = [n for t in self.names.values() for n in t]
+                self.problems.add(Problem(f"aux head `from:` names unknown node {ref.name!r}", ref.loc,
+                                          self.heads[i].name, did_you_mean(ref.name, visible)))
+
+    # ---- sequences and items ------------------------------------------------------
+    def seq(self, items: Any, ctx: Ctx, inp: str | Ref, where: Location | None = None) -> str | None:
+        if not isinstance(items, PosList) or not items:
+            loc = getattr(items, "loc", where)
+            self.problem("expected a non-empty list of named items (`- name: {op: kind, ...}`)", loc, ctx.at() or None)
+            return None
+        prev: str | Ref | None = inp
+        for i, item in enumerate(items):
+            loc = items.item_loc[i]
+            if not isinstance(item, PosMap) or len(item) != 1:
+                self.problem("each list item is one named node: `- name: {op: kind, ...}`", loc, ctx.at() or None,
+                             "names come first, so items can be referred to and overridden by name")
+                continue
+            (name, body), = item.items()
+            try:
+                self.declare(ctx, name, item.key_loc[name])
+                out = self.item(name, body, item.val_loc[name], ctx, prev)
+                self.bind(ctx, name, out)
+                if not self.is_side_output(out, ctx):
+                    prev = out
+            except _Skip:
+                prev = None
+            except ArchspecError as e:
+                self.problems.add(e)
+                prev = None
+        return prev if isinstance(prev, str) else None
+
+    def is_side_output(self, out: str, ctx: Ctx) -> bool:
+        """An aux head's output, seen from the main flow: the sequence continues past it."""
+        return ctx.head is None and self.g.nodes[out]["head"] is not None
+
+    def item(self, name: str, body: Any, loc: Location, ctx: Ctx, inp: str | Ref | None,
+             anonymous: bool = False) -> str:
+        """Lower one item; returns the id of the node that holds its output."""
+        path = ctx.at() if anonymous else ctx.at(name)
+        if isinstance(body, str) and not has_expr(body):
+            body = PosMap({"op": body}, loc=loc)
+            body.key_loc["op"] = body.val_loc["op"] = loc
+        if not isinstance(body, PosMap):
+            raise self.problem("an item's value must be a mapping with `op:` (or an op name)", loc, path)
+        args = self.subst(body, ctx, path, skip=_NESTED)
+        kind = args.get("op")
+        if not isinstance(kind, str):
+            raise self.problem("missing `op:` (the op kind or block name)", body.loc, path,
+                               "for example `op: conv` or `op: inception_a`")
+        kloc = body.val_loc["op"]
+        if inp is None and "inputs" not in args and "from" not in args:
+            raise _Skip()  # the previous item failed; its problem is reported
+        inputs = self.inputs(args, ctx, inp)
+        sub = replace(ctx, path=ctx.path if anonymous else ctx.path + (name,))
+        if kind in ("concat", "add") and "branches" in body:
+            return self.branches(name, kind, body, args, sub, ctx, inputs, path)
+        if kind == "residual":
+            return self.residual(name, body, args, sub, ctx, inputs, path)
+        if kind in ("seq", "repeat", "aux"):
+            inner = replace(ctx, module=ctx.module + (name,), path=ctx.path + (name,))
+            self.scopes[inner.module] = Scope(inner.module, path, kind, None, loc)
+            if kind == "repeat":
+                return self.repeat(args, body, inner, inputs[0], path)
+            if kind == "aux":
+                return self.aux(name, args, body, inner, path)
+            self.only(args, ("op", "body", "inputs"), body, path)
+            out = self.seq(body.get("body"), inner, inputs[0], loc)
+            if out is None:
+                raise _Skip()
+            return out
+        if kind in self.spec.blocks:
+            return self.block(name, kind, args, body, ctx, inputs, path)
+        if kind in REGISTRY:
+            return self.primitive(name, kind, args, body, ctx, inputs, path)
+        choices = list(REGISTRY) + list(STRUCTURAL_KINDS) + list(self.spec.blocks)
+        raise self.problem(f"unknown op kind or block {kind!r}", kloc, path,
+                           did_you_mean(kind, choices) or f"op kinds: {', '.join(sorted(REGISTRY))}; blocks: "
+                           + (", ".join(self.spec.blocks) or "none defined"))
+
+    def inputs(self, args: PosMap, ctx: Ctx, inp: str | Ref | None) -> list[str | Ref]:
+        if "inputs" not in args:
+            return [inp]  # type: ignore[list-item]
+        refs = args["inputs"]
+        if isinstance(refs, str):
+            refs = PosList([refs], loc=args.val_loc["inputs"])
+            refs.item_loc.append(args.val_loc["inputs"])
+        if not isinstance(refs, PosList) or not refs or not all(isinstance(r, str) for r in refs):
+            raise self.problem("`inputs:` must be a name or a list of names", args.val_loc["inputs"], ctx.at())
+        return [Ref(r, ctx.module, refs.item_loc[i]) for i, r in enumerate(refs)]
+
+    def only(self, args: PosMap, allowed: tuple[str, ...], body: PosMap, path: str) -> None:
+        for k in args:
+            if k not in allowed:
+                raise self.problem(f"unknown key {k!r} for op {args['op']!r}", body.key_loc[k], path,
+                                   did_you_mean(k, allowed) or f"allowed keys: {', '.join(allowed)}")
+
+    # ---- structural kinds ---------------------------------------------------------
+    def branches(self, name: str, kind: str, body: PosMap, args: PosMap, sub: Ctx, ctx: Ctx,
+                 inputs: list[str | Ref], path: str) -> str:
+        self.only(args, ("op", "branches", "inputs"), body, path)
+        br = body["branches"]
+        if not isinstance(br, PosMap) or len(br) < 2:
+            raise self.problem(f"{kind} needs a mapping of at least two named branches", body.val_loc["branches"], path)
+        if len(inputs) != 1:
+            raise self.problem(f"{kind} with branches takes one input", body.key_loc.get("inputs"), path)
+        outs: list[str | Ref] = []
+        failed = False
+        for bname, bbody in br.items():
+            bloc = br.key_loc[bname]
+            try:
+                self.declare(ctx, bname, bloc)
+                if isinstance(bbody, PosMap) and "op" in bbody:
+                    out = self.item(bname, bbody, br.val_loc[bname], sub, inputs[0])
+                else:
+                    out = self.seq(bbody, replace(sub, path=sub.path + (bname,)), inputs[0], br.val_loc[bname])
+                    if out is None:
+                        raise _Skip()
+                self.bind(ctx, bname, out)
+                outs.append(out)
+            except _Skip:
+                failed = True
+            except ArchspecError as e:
+                self.problems.add(e)
+                failed = True
+        if failed:
+            raise _Skip()
+        return self.add_node(path, name, kind, REGISTRY[kind].Args(), outs, ctx, body.val_loc["op"])
+
+    def residual(self, name: str, body: PosMap, args: PosMap, sub: Ctx, ctx: Ctx,
+                 inputs: list[str | Ref], path: str) -> str:
+        self.only(args, ("op", "body", "scale", "act", "inputs"), body, path)
+        if "body" not in body:
+            raise self.problem("residual needs a `body:`", body.loc, path)
+        inner = body["body"]
+        if isinstance(inner, PosMap):
+            self.declare(ctx, "body", body.key_loc["body"])
+            out = self.item("body", inner, body.val_loc["body"], sub, inputs[0])
+        else:
+            out = self.seq(inner, sub, inputs[0], body.val_loc["body"])
+        if out is None:
+            raise _Skip()
+        margs = PosMap({k: v for k, v in args.items() if k in ("scale", "act")}, loc=body.loc)
+        margs.key_loc, margs.val_loc = args.key_loc, args.val_loc
+        a = validate(REGISTRY["residual"].Args, margs, "residual", path)
+        return self.add_node(path, name, "residual", a, [out, inputs[0]], ctx, body.val_loc["op"])
+
+    def repeat(self, args: PosMap, body: PosMap, inner: Ctx, inp: str | Ref, path: str) -> str:
+        self.only(args, ("op", "times", "block", "with", "name", "start", "inputs"), body, path)
+        times, block, start = args.get("times"), args.get("block"), args.get("start", 1)
+        if isinstance(times, bool) or not isinstance(times, int) or times < 1:
+            raise self.problem(f"repeat `times` must be a positive integer, got {times!r}",
+                               body.val_loc.get("times", body.loc), path)
+        if isinstance(start, bool) or not isinstance(start, int) or start < 0:
+            raise self.problem("repeat `start` must be a non-negative integer", body.val_loc.get("start"), path)
+        if block not in self.spec.blocks:
+            raise self.problem(f"repeat names unknown block {block!r}", body.val_loc.get("block", body.loc), path,
+                               did_you_mean(str(block), self.spec.blocks) or "set `block:` to a name under `blocks:`")
+        pattern = args.get("name", block + "_{i}")
+        if not isinstance(pattern, str) or "{i}" not in pattern:
+            raise self.problem("repeat `name` must be a pattern containing {i}", body.val_loc.get("name"), path)
+        with_args = args.get("with") or PosMap(loc=body.loc)
+        if not isinstance(with_args, PosMap):
+            raise self.problem("repeat `with:` must map block params to values", body.val_loc.get("with"), path)
+        prev = inp
+        for i in range(start, start + times):
+            iname = pattern.replace("{i}", str(i))
+            self.declare(inner, iname, body.val_loc.get("times", body.loc))
+            prev = self.block(iname, block, with_args, body, inner, [prev], inner.at(iname), with_block=False)
+            self.bind(inner, iname, prev)
+        return prev  # type: ignore[return-value]
+
+    def aux(self, name: str, args: PosMap, body: PosMap, inner: Ctx, path: str) -> str:
+        self.only(args, ("op", "from", "body", "loss_weight"), body, path)
+        src = args.get("from")
+        if not isinstance(src, str):
+            raise self.problem("aux head needs `from:` naming the node it taps", body.loc, path)
+        weight = args.get("loss_weight", 1.0)
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight < 0:
+            raise self.problem("aux `loss_weight` must be a number >= 0", body.val_loc.get("loss_weight"), path)
+        ref = Ref(src, inner.module[:-1], body.val_loc["from"])
+        out = self.seq(body.get("body"), replace(inner, head=name), ref, body.loc)
+        if out is None:
+            raise _Skip()
+        self.head_sources.append((len(self.heads), ref))
+        self.heads.append(Head(name, "", out, float(weight), body.loc))
+        return out
+
+    def block(self, name: str, kind: str, args: PosMap, body: PosMap, ctx: Ctx, inputs: list[str | Ref],
+              path: str, with_block: bool = True) -> str:
+        if kind in ctx.active:
+            raise self.problem(f"block {kind!r} instantiates itself", body.val_loc.get("op", body.loc), path,
+                               "a block body may use other blocks, not itself")
+        bdef: BlockDef = self.spec.blocks[kind]
+        given = {k: v for k, v in args.items() if k not in ("op", "inputs")} if with_block else dict(args)
+        env = dict(self.spec.params)
+        for pname, decl in bdef.params.items():
+            d = decl if isinstance(decl, ParamDecl) else ParamDecl(type=decl)
+            if pname in given:
+                v = given[pname]
+                if not isinstance(v, _PY_TYPES[d.type]) or (d.type in ("int", "float") and isinstance(v, bool)):
+                    raise self.problem(f"block {kind!r} param {pname!r} expects {d.type}, got {v!r}",
+                                       args.val_loc.get(pname, body.loc), path)
+                env[pname] = v
+            elif "default" in (decl.model_fields_set if isinstance(decl, ParamDecl) else ()):
+                env[pname] = d.default
+            else:
+                raise self.problem(f"block {kind!r} needs param {pname!r} ({d.type})", body.loc, path,
+                                   f"add `{pname}: ...` to this item")
+        for k in given:
+            if k not in bdef.params:
+                raise self.problem(f"block {kind!r} has no param {k!r}", args.key_loc.get(k, body.loc), path,
+                                   did_you_mean(k, bdef.params) or f"its params: {', '.join(bdef.params) or 'none'}")
+        inner = Ctx(ctx.module + (name,), ctx.path + (name,), env, ctx.active + (kind,), ctx.head)
+        self.scopes[inner.module] = Scope(inner.module, path, "block", kind, body.loc,
+                                          tuple((k, env[k]) for k in bdef.params))
+        raw_body = self.raw_blocks[kind]["body"]
+        bloc = self.raw_blocks[kind].val_loc["body"]
+        if isinstance(raw_body, PosMap):
+            kind_name = raw_body.get("op") if isinstance(raw_body.get("op"), str) else "op"
+            self.declare(inner, kind_name, bloc)
+            out = self.item(kind_name, raw_body, bloc, inner, inputs[0], anonymous=True)
+            self.bind(inner, kind_name, out)
+        else:
+            out = self.seq(raw_body, inner, inputs[0], bloc)
+        if out is None:
+            raise _Skip()
+        return out
+
+    def primitive(self, name: str, kind: str, args: PosMap, body: PosMap, ctx: Ctx, inputs: list[str | Ref],
+                  path: str) -> str:
+        op = REGISTRY[kind]
+        merged = PosMap(loc=body.loc)
+        defaults = self.raw_defaults.get(kind)
+        if isinstance(defaults, PosMap):
+            d = self.subst(defaults, ctx, path)
+            merged.update(d)
+            merged.key_loc.update(d.key_loc)
+            merged.val_loc.update(d.val_loc)
+        for k, v in args.items():
+            if k not in ("op", "inputs"):
+                merged[k] = v
+                merged.key_loc[k] = args.key_loc[k]
+                merged.val_loc[k] = args.val_loc[k]
+        a = validate(op.Args, merged, f"{kind} arguments", path, fallback=body.loc)
+        if op.arity == "one" and len(inputs) != 1:
+            raise self.problem(f"{kind} takes one input, got {len(inputs)}", body.val_loc.get("inputs"), path)
+        if op.arity == "many" and len(inputs) < 2:
+            raise self.problem(f"{kind} needs at least two `inputs:` (or `branches:`)", body.loc, path)
+        return self.add_node(path, name, kind, a, inputs, ctx, body.val_loc["op"])
+
+    def add_node(self, path: str, name: str, kind: str, a: Any, inputs: list[str | Ref], ctx: Ctx,
+                 loc: Location) -> str:
+        self.g.add_node(path, op=kind, args=a, inputs=list(inputs), name=name, module=ctx.module, path=path,
+                        loc=loc, head=ctx.head)
+        for i in inputs:
+            if isinstance(i, str):
+                self.g.add_edge(i, path)
+        return path
+
+    # ---- parameter substitution ---------------------------------------------------
+    def subst(self, node: Any, ctx: Ctx, path: str, skip: tuple[str, ...] = ()) -> Any:
+        if isinstance(node, PosMap):
+            out = PosMap(loc=node.loc)
+            out.key_loc, out.val_loc = node.key_loc, node.val_loc
+            for k, v in node.items():
+                out[k] = v if k in skip else self._subst_value(v, node.val_loc[k], ctx, path)
+            return out
+        return node
+
+    def _subst_value(self, v: Any, loc: Location, ctx: Ctx, path: str) -> Any:
+        if isinstance(v, str) and has_expr(v):
+            try:
+                return substitute(v, ctx.env)
+            except ExprError as e:
+                raise self.problem(str(e), loc, path, e.hint) from None
+        if isinstance(v, PosMap):
+            return self.subst(v, ctx, path)
+        if isinstance(v, PosList):
+            out = PosList([self._subst_value(x, v.item_loc[i], ctx, path) for i, x in enumerate(v)], loc=v.loc)
+            out.item_loc = v.item_loc
+            return out
+        return v

@@ -1,0 +1,29 @@
+"""A stand-alone activation (the names are the table in `ops.base.ACTIVATIONS`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from archspec.ops.base import ActName, Op, OpArgs, Shape, register
+
+
+class ActArgs(OpArgs):
+    fn: ActName = "relu"
+
+
+@register
+class Act(Op):
+    kind = "act"
+    Args = ActArgs
+    color = "#f4cccc"
+    doc = "element-wise activation: relu, relu6, gelu, silu, sigmoid, tanh, elu, leaky_relu, hardswish, mish, none"
+
+    def label(self, a: ActArgs) -> str:
+        return a.fn
+
+    def build(self, a: ActArgs, ins: list[Shape], out: Shape) -> Any:
+        from torch import nn
+
+        from archspec.ops.layers import activation
+
+        return activation(a.fn) or nn.Identity()

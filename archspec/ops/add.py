@@ -1,0 +1,26 @@
+"""Element-wise sum of equally shaped inputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from archspec.ops.base import Op, OpArgs, Shape, ShapeError, fmt_shape, register
+
+
+@register
+class Add(Op):
+    kind = "add"
+    Args = OpArgs
+    arity = "many"
+    color = "#fce5cd"
+    doc = "sum inputs of identical shape"
+
+    def infer(self, a: OpArgs, ins: list[Shape]) -> Shape:
+        if len(set(ins)) != 1:
+            raise ShapeError("add inputs must have identical shapes, got " + ", ".join(fmt_shape(s) for s in ins))
+        return ins[0]
+
+    def build(self, a: OpArgs, ins: list[Shape], out: Shape) -> Any:
+        from archspec.ops.layers import Add as AddModule
+
+        return AddModule()

@@ -1,0 +1,140 @@
+"""What an op kind is: a params model, a shape rule, a cost rule, a torch builder, a style.
+
+Each op kind lives in its own module under `archspec/ops/` and registers itself here, so a
+new op touches one file. Shape and cost rules are pure Python on (C, H, W) tuples: the
+static check never imports torch; `build` imports it lazily.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, Strict
+
+Shape = tuple[int, ...]
+
+PosInt = Annotated[int, Strict(), Field(gt=0)]
+NonNegInt = Annotated[int, Strict(), Field(ge=0)]
+Pair = Union[PosInt, Annotated[list[PosInt], Field(min_length=2, max_length=2)]]
+PadPair = Union[NonNegInt, Annotated[list[NonNegInt], Field(min_length=2, max_length=2)]]
+Padding = Union[Literal["valid", "same"], PadPair]
+
+ACTIVATIONS: dict[str, str] = {
+    # name -> torch.nn class name; the one table shared by `act` and attached activations
+    "relu": "ReLU",
+    "relu6": "ReLU6",
+    "gelu": "GELU",
+    "silu": "SiLU",
+    "sigmoid": "Sigmoid",
+    "tanh": "Tanh",
+    "elu": "ELU",
+    "leaky_relu": "LeakyReLU",
+    "hardswish": "Hardswish",
+    "mish": "Mish",
+}
+ActName = Literal["none", "relu", "relu6", "gelu", "silu", "sigmoid", "tanh", "elu", "leaky_relu", "hardswish", "mish"]
+
+
+class ShapeError(ValueError):
+    """Raised by a shape rule; lowering attaches the node, path and line."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+class OpArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class Cost:
+    params: int = 0
+    buffers: int = 0
+    macs: int = 0
+
+
+class Op:
+    """Base of every op kind. Subclasses set `kind`, `Args`, and override the rules."""
+
+    kind: ClassVar[str]
+    Args: ClassVar[type[OpArgs]] = OpArgs
+    arity: ClassVar[Literal["one", "many", "none"]] = "one"
+    color: ClassVar[str] = "#eeeeee"
+    doc: ClassVar[str] = ""
+
+    def infer(self, a: Any, ins: list[Shape]) -> Shape:
+        return ins[0]
+
+    def cost(self, a: Any, ins: list[Shape], out: Shape) -> Cost:
+        return Cost()
+
+    def build(self, a: Any, ins: list[Shape], out: Shape) -> Any:
+        raise NotImplementedError
+
+    def label(self, a: Any) -> str:
+        """A short description for diagrams and summaries ("conv 3x3/2, 32")."""
+        return self.kind
+
+
+REGISTRY: dict[str, Op] = {}
+
+
+def register(cls: type[Op]) -> type[Op]:
+    REGISTRY[cls.kind] = cls()
+    return cls
+
+
+def pair(v: int | list[int]) -> tuple[int, int]:
+    return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))
+
+
+def fmt_shape(s: Shape) -> str:
+    return "×".join(str(d) for d in s)
+
+
+def need_chw(kind: str, s: Shape) -> tuple[int, int, int]:
+    if len(s) != 3:
+        raise ShapeError(f"{kind} expects an image tensor C×H×W, got {fmt_shape(s)}",
+                         "put it before the flatten, or use linear for flat features")
+    return s  # type: ignore[return-value]
+
+
+def resolve_padding(kind: str, padding: Any, k: tuple[int, int], stride: tuple[int, int],
+                    dilation: tuple[int, int] = (1, 1)) -> tuple[int, int] | str:
+    """'valid' -> 0; 'same' keeps the size at stride 1 (odd kernels symmetric)."""
+    if padding == "valid":
+        return (0, 0)
+    if padding == "same":
+        if stride != (1, 1):
+            raise ShapeError(f"{kind} padding 'same' needs stride 1 (got {stride[0]}×{stride[1]})",
+                             "give an explicit integer padding for strided layers")
+        eff = [dilation[i] * (k[i] - 1) for i in range(2)]
+        if all(e % 2 == 0 for e in eff):
+            return (eff[0] // 2, eff[1] // 2)
+        return "same"
+    return pair(padding)
+
+
+def window_out(kind: str, size: int, k: int, s: int, p: int | str, d: int, ceil: bool, axis: str) -> int:
+    if p == "same":
+        return size
+    eff = d * (k - 1) + 1
+    span = size + 2 * p - eff
+    if span < 0:
+        raise ShapeError(f"{kind} kernel {k} (effective {eff}) is larger than its padded input {axis} {size + 2 * p}",
+                         "use a smaller kernel, add padding, or remove a downsampling layer before it")
+    out = (span + (s - 1 if ceil else 0)) // s + 1
+    if ceil and (out - 1) * s >= size + p:
+        out -= 1  # PyTorch drops a last window that would start in the right padding
+    return out
+
+
+def kernel_text(k: int | list[int], stride: int | list[int]) -> str:
+    kh, kw = pair(k)
+    sh, sw = pair(stride)
+    text = f"{kh}x{kw}"
+    if (sh, sw) != (1, 1):
+        text += f"/{sh}" if sh == sw else f"/{sh}x{sw}"
+    return text

@@ -1,0 +1,29 @@
+"""Channel-wise concatenation of parallel branches (the heart of an Inception module)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from archspec.ops.base import Op, OpArgs, Shape, ShapeError, fmt_shape, register
+
+
+@register
+class Concat(Op):
+    kind = "concat"
+    Args = OpArgs
+    arity = "many"
+    color = "#fce5cd"
+    doc = "concatenate inputs along channels; spatial sizes must agree"
+
+    def infer(self, a: OpArgs, ins: list[Shape]) -> Shape:
+        ranks = {len(s) for s in ins}
+        if len(ranks) != 1 or {s[1:] for s in ins} != {ins[0][1:]}:
+            listed = ", ".join(fmt_shape(s) for s in ins)
+            raise ShapeError(f"concat inputs must agree in everything but channels, got {listed}",
+                             "check strides and paddings in the branches so they end at the same H×W")
+        return (sum(s[0] for s in ins),) + ins[0][1:]
+
+    def build(self, a: OpArgs, ins: list[Shape], out: Shape) -> Any:
+        from archspec.ops.layers import Concat as ConcatModule
+
+        return ConcatModule()

@@ -1,0 +1,29 @@
+"""Dropout (element-wise; active only in training mode)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from archspec.ops.base import Op, OpArgs, Shape, register
+
+
+class DropoutArgs(OpArgs):
+    p: float = Field(0.5, ge=0, lt=1)
+
+
+@register
+class Dropout(Op):
+    kind = "dropout"
+    Args = DropoutArgs
+    color = "#eeeeee"
+    doc = "dropout with drop probability p"
+
+    def label(self, a: DropoutArgs) -> str:
+        return f"dropout {a.p:g}"
+
+    def build(self, a: DropoutArgs, ins: list[Shape], out: Shape) -> Any:
+        from torch import nn
+
+        return nn.Dropout(a.p)

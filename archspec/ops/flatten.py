@@ -1,0 +1,24 @@
+"""Flatten C×H×W to one feature axis (PyTorch's channel-first order)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from archspec.ops.base import Op, OpArgs, Shape, register
+
+
+@register
+class Flatten(Op):
+    kind = "flatten"
+    Args = OpArgs
+    color = "#eeeeee"
+    doc = "flatten to F = C·H·W features"
+
+    def infer(self, a: OpArgs, ins: list[Shape]) -> Shape:
+        return (math.prod(ins[0]),)
+
+    def build(self, a: OpArgs, ins: list[Shape], out: Shape) -> Any:
+        from torch import nn
+
+        return nn.Flatten(1)

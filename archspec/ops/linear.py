@@ -1,0 +1,42 @@
+"""Fully connected layer on flat features, with an optional attached activation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from archspec.ops.base import ActName, Cost, Op, OpArgs, PosInt, Shape, ShapeError, fmt_shape, register
+
+
+class LinearArgs(OpArgs):
+    out: PosInt
+    bias: bool = True
+    act: ActName = "none"
+
+
+@register
+class Linear(Op):
+    kind = "linear"
+    Args = LinearArgs
+    color = "#d9d2e9"
+    doc = "fully connected layer F → out"
+
+    def infer(self, a: LinearArgs, ins: list[Shape]) -> Shape:
+        if len(ins[0]) != 1:
+            raise ShapeError(f"linear expects flat features (F), got {fmt_shape(ins[0])}", "add a flatten before it")
+        return (a.out,)
+
+    def cost(self, a: LinearArgs, ins: list[Shape], out: Shape) -> Cost:
+        w = ins[0][0] * a.out
+        return Cost(params=w + (a.out if a.bias else 0), macs=w)
+
+    def label(self, a: LinearArgs) -> str:
+        return f"linear {a.out}"
+
+    def build(self, a: LinearArgs, ins: list[Shape], out: Shape) -> Any:
+        from torch import nn
+
+        from archspec.ops.layers import activation
+
+        lin = nn.Linear(ins[0][0], a.out, bias=a.bias)
+        act = activation(a.act)
+        return lin if act is None else nn.Sequential(lin, act)

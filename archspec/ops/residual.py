@@ -1,0 +1,42 @@
+"""The merge of a residual connection: shortcut + scale · body, then an optional activation.
+
+Inception-ResNet scales the residual by 0.1–0.3 before the add to keep very wide
+networks stable; the scale is data in the spec.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from archspec.ops.base import ActName, Op, OpArgs, Shape, ShapeError, fmt_shape, register
+
+
+class ResidualArgs(OpArgs):
+    scale: float = Field(1.0, gt=0)
+    act: ActName = "none"
+
+
+@register
+class Residual(Op):
+    kind = "residual"
+    Args = ResidualArgs
+    arity = "many"
+    color = "#fce5cd"
+    doc = "residual merge: input + scale · body(input), then act"
+
+    def infer(self, a: ResidualArgs, ins: list[Shape]) -> Shape:
+        body, shortcut = ins
+        if body != shortcut:
+            raise ShapeError(f"residual body output {fmt_shape(body)} must equal the block input {fmt_shape(shortcut)}",
+                             "make the body's last conv output as many channels as the input, at stride 1")
+        return shortcut
+
+    def label(self, a: ResidualArgs) -> str:
+        return f"residual ×{a.scale:g}" + ("" if a.act == "none" else f", {a.act}")
+
+    def build(self, a: ResidualArgs, ins: list[Shape], out: Shape) -> Any:
+        from archspec.ops.layers import ScaledResidual, activation
+
+        return ScaledResidual(a.scale, activation(a.act))

@@ -1,0 +1,104 @@
+"""The small, safe expression language behind `${...}` in specs.
+
+Specs need arithmetic on parameters (`${c * 2}`, `${max(16, c // 4)}`), never Python:
+the expression is parsed with `ast` and only numbers, names of parameters, + - * / // %
+**, unary minus, comparisons-free `min`/`max` calls are walked. Everything else is an error.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+import re
+from typing import Any, Mapping
+
+from archspec.errors import did_you_mean
+
+MAX_POWER_EXPONENT = 64
+MAX_ABS = 10**15
+
+_BINOPS = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+_FUNCS = {"min": min, "max": max}
+_WHOLE = re.compile(r"^\$\{([^{}]*)\}$")
+_PART = re.compile(r"\$\{([^{}]*)\}")
+
+
+class ExprError(ValueError):
+    """A bad expression; the caller attaches the location."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+def evaluate(expr: str, env: Mapping[str, Any]) -> Any:
+    try:
+        tree = ast.parse(expr.strip(), mode="eval")
+    except SyntaxError:
+        raise ExprError(f"cannot parse expression {expr!r}",
+                        "expressions allow numbers, parameter names, + - * / // % ** and min()/max()") from None
+    return _eval(tree.body, env, expr)
+
+
+def _check(value: Any, expr: str) -> Any:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > MAX_ABS:
+        raise ExprError(f"expression {expr!r} gives {value:.3g}, beyond the allowed magnitude {MAX_ABS:.0e}")
+    return value
+
+
+def _eval(node: ast.AST, env: Mapping[str, Any], expr: str) -> Any:
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str)) and not isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, ast.Name):
+        if node.id not in env:
+            raise ExprError(f"unknown parameter {node.id!r} in {expr!r}", did_you_mean(node.id, env))
+        return env[node.id]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        v = _num(_eval(node.operand, env, expr), expr)
+        return -v if isinstance(node.op, ast.USub) else v
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+        a = _num(_eval(node.left, env, expr), expr)
+        b = _num(_eval(node.right, env, expr), expr)
+        if isinstance(node.op, ast.Pow) and abs(b) > MAX_POWER_EXPONENT:
+            raise ExprError(f"exponent {b} in {expr!r} is too large (at most {MAX_POWER_EXPONENT})")
+        if isinstance(node.op, (ast.Div, ast.FloorDiv, ast.Mod)) and b == 0:
+            raise ExprError(f"division by zero in {expr!r}")
+        return _check(_BINOPS[type(node.op)](a, b), expr)
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCS
+            and not node.keywords and node.args):
+        args = [_num(_eval(a, env, expr), expr) for a in node.args]
+        return _FUNCS[node.func.id](*args)
+    raise ExprError(f"{type(node).__name__.lower()} is not allowed in expression {expr!r}",
+                    "expressions allow numbers, parameter names, + - * / // % ** and min()/max()")
+
+
+def _num(v: Any, expr: str) -> int | float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ExprError(f"arithmetic on a non-number ({v!r}) in {expr!r}")
+    return v
+
+
+def substitute(value: str, env: Mapping[str, Any]) -> Any:
+    """`"${c*2}"` becomes the number; `"b${i}"` becomes a string with the value spliced in."""
+    m = _WHOLE.match(value)
+    if m:
+        return evaluate(m.group(1), env)
+    return _PART.sub(lambda mm: _fmt(evaluate(mm.group(1), env)), value)
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def has_expr(value: Any) -> bool:
+    return isinstance(value, str) and "${" in value

@@ -1,0 +1,99 @@
+"""Turning pydantic's validation errors into archspec problems with file:line:col."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from archspec.errors import ArchspecError, Location, Problem, did_you_mean
+from archspec.spec.yamlload import PosList, PosMap, loc_of
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _real_path(tree: Any, loc: tuple[Any, ...], missing: bool) -> tuple[Any, ...]:
+    """Drop pydantic's union-member tags, keeping the parts that exist in the data."""
+    out: list[Any] = []
+    node = tree
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            out.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            out.append(part)
+            node = node[part]
+    if missing and loc and (not out or out[-1] != loc[-1]):
+        out.append(loc[-1])
+    return tuple(out)
+
+
+def _field_names(model: type[BaseModel], path: tuple[Any, ...]) -> list[str]:
+    """Field names of the model at `path` (best effort: walks nested model fields)."""
+    cls: Any = model
+    for part in path:
+        f = getattr(cls, "model_fields", {}).get(part)
+        if f is None:
+            return []
+        ann = f.annotation
+        cls = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+        if cls is None:
+            for arg in getattr(ann, "__args__", ()):
+                if isinstance(arg, type) and issubclass(arg, BaseModel):
+                    cls = arg
+            if cls is None:
+                return []
+    return list(getattr(cls, "model_fields", {}))
+
+
+def _describe(v: Any) -> str:
+    text = repr(v) if not isinstance(v, (dict, list)) else ("a mapping" if isinstance(v, dict) else "a list")
+    return text if len(text) < 60 else text[:57] + "..."
+
+
+def problems_from(exc: ValidationError, tree: Any, model: type[BaseModel], what: str,
+                  node_path: str | None = None, fallback: Location | None = None) -> list[Problem]:
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for err in exc.errors():
+        groups.setdefault(_real_path(tree, err["loc"], err["type"] == "missing"), []).append(err)
+    out: list[Problem] = []
+    for path, errs in groups.items():
+        kinds = {e["type"] for e in errs}
+        dotted = ".".join(str(p) for p in path)
+        hint = None
+        if "extra_forbidden" in kinds:
+            key = path[-1]
+            allowed = _field_names(model, path[:-1])
+            msg = f"unknown key {key!r} in {what}" + (f" (at {'.'.join(map(str, path[:-1]))})" if len(path) > 1 else "")
+            hint = did_you_mean(str(key), allowed) or (f"allowed keys: {', '.join(allowed)}" if allowed else None)
+            loc = loc_of(tree, path, key=True)
+        elif kinds == {"missing"}:
+            msg = f"missing required key {path[-1]!r} in {what}"
+            loc = loc_of(tree, path[:-1])
+        else:
+            node = tree
+            for p in path:
+                node = node[p]
+            msgs = []
+            for e in errs:
+                m = e["msg"].replace("Input should be", "expected").replace("Value error, ", "")
+                if m not in msgs:
+                    msgs.append(m)
+            expect = msgs[0] if len(msgs) == 1 else "; or ".join(msgs)
+            msg = f"invalid value {_describe(node)} for {dotted or what}: {expect}"
+            loc = loc_of(tree, path)
+        if loc is None or loc.line is None:
+            loc = fallback or loc
+        out.append(Problem(msg, loc, node_path, hint))
+    return out
+
+
+def validate(model: type[M], tree: Any, what: str, node_path: str | None = None,
+             fallback: Location | None = None) -> M:
+    try:
+        return model.model_validate(tree)
+    except ValidationError as exc:
+        raise ArchspecError(problems_from(exc, tree, model, what, node_path, fallback)) from None
+
+
+__all__ = ["validate", "problems_from", "PosMap", "PosList"]

@@ -1,0 +1,1 @@
+"""The torch backend: compiling the IR into nn.Modules."""
