@@ -255,14 +255,15 @@ class _Lowerer:
         for bname, bbody in br.items():
             bloc = br.key_loc[bname]
             try:
-                self.declare(ctx, bname, bloc)
                 if isinstance(bbody, PosMap) and "op" in bbody:
+                    self.declare(ctx, bname, bloc)
                     out = self.item(bname, bbody, br.val_loc[bname], sub, inputs[0])
+                    self.bind(ctx, bname, out)
                 else:
+                    # a sequence branch names a group, not a module: its items carry the names
                     out = self.seq(bbody, replace(sub, path=sub.path + (bname,)), inputs[0], br.val_loc[bname])
                     if out is None:
                         raise _Skip()
-                self.bind(ctx, bname, out)
                 outs.append(out)
             except _Skip:
                 failed = True

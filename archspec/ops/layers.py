@@ -5,8 +5,6 @@ Imported only from `Op.build`, so the static stages never import torch.
 
 from __future__ import annotations
 
-from typing import Callable
-
 import torch
 from torch import nn
 
@@ -33,6 +31,17 @@ class ConvUnit(nn.Module):
         if self.act is not None:
             x = self.act(x)
         return x
+
+
+class LinearAct(nn.Linear):
+    """nn.Linear followed by an activation, keeping nn.Linear's parameter names (`fc1.weight`)."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool, act: nn.Module) -> None:
+        super().__init__(in_features, out_features, bias=bias)
+        self.act = act
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(super().forward(x))
 
 
 class Concat(nn.Module):
@@ -65,5 +74,3 @@ class ScaledResidual(nn.Module):
             out = self.act(out)
         return out
 
-
-Fn = Callable[..., torch.Tensor]

@@ -35,8 +35,9 @@ class Linear(Op):
     def build(self, a: LinearArgs, ins: list[Shape], out: Shape) -> Any:
         from torch import nn
 
-        from archspec.ops.layers import activation
+        from archspec.ops.layers import LinearAct, activation
 
-        lin = nn.Linear(ins[0][0], a.out, bias=a.bias)
         act = activation(a.act)
-        return lin if act is None else nn.Sequential(lin, act)
+        if act is None:
+            return nn.Linear(ins[0][0], a.out, bias=a.bias)
+        return LinearAct(ins[0][0], a.out, a.bias, act)

@@ -1,0 +1,1 @@
+"""Text, Markdown and JSON reports of an analysed spec."""
