@@ -73,7 +73,9 @@ def fail(message: str, loc: Location | None = None, path: str | None = None, hin
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
-    close = difflib.get_close_matches(str(word), sorted(set(choices)), n=3, cutoff=0.6)
+    word = str(word)
+    cutoff = 0.5 if len(word) <= 4 else 0.6  # short names differ by one character at ratio 0.5
+    close = difflib.get_close_matches(word, sorted(set(map(str, choices))), n=3, cutoff=cutoff)
     if not close:
         return None
     return "did you mean " + " or ".join(repr(c) for c in close) + "?"

@@ -137,17 +137,12 @@ class _Lowerer:
                 if isinstance(inp, Ref):
                     target = self._lookup(inp)
                     if target is None:
-                        visible = [n for m, t in self.names.items() if m == inp.module[:len(m)] for n in t]
+                        visible = [n for m, t in self.names.items() if inp.module[:len(m)] == m for n in t]
                         self.problems.add(Problem(f"unknown reference {inp.name!r}", inp.loc, data["path"],
                                                   did_you_mean(inp.name, visible) or "refer to a layer or block by its name"))
                         continue
                     data["inputs"][i] = target
                     self.g.add_edge(target, nid)
-        for i, ref in self.head_sources:
-            if self._lookup(ref) is None:
-                visible = [n for t in self.names.values() for n in t]
-                self.problems.add(Problem(f"aux head `from:` names unknown node {ref.name!r}", ref.loc,
-                                          self.heads[i].name, did_you_mean(ref.name, visible)))
 
     # ---- sequences and items ------------------------------------------------------
     def seq(self, items: Any, ctx: Ctx, inp: str | Ref, where: Location | None = None) -> str | None:
@@ -165,7 +160,7 @@ class _Lowerer:
             (name, body), = item.items()
             try:
                 self.declare(ctx, name, item.key_loc[name])
-                out = self.item(name, body, item.val_loc[name], ctx, prev)
+                out = self.item(name, body, item.key_loc[name], ctx, prev)
                 self.bind(ctx, name, out)
                 if not self.is_side_output(out, ctx):
                     prev = out
@@ -195,14 +190,12 @@ class _Lowerer:
             raise self.problem("missing `op:` (the op kind or block name)", body.loc, path,
                                "for example `op: conv` or `op: inception_a`")
         kloc = body.val_loc["op"]
-        if inp is None and "inputs" not in args and "from" not in args:
-            raise _Skip()  # the previous item failed; its problem is reported
         inputs = self.inputs(args, ctx, inp)
         sub = replace(ctx, path=ctx.path if anonymous else ctx.path + (name,))
         if kind in ("concat", "add") and "branches" in body:
-            return self.branches(name, kind, body, args, sub, ctx, inputs, path)
+            return self.branches(name, kind, body, args, sub, ctx, inputs, path, loc)
         if kind == "residual":
-            return self.residual(name, body, args, sub, ctx, inputs, path)
+            return self.residual(name, body, args, sub, ctx, inputs, path, loc)
         if kind in ("seq", "repeat", "aux"):
             inner = replace(ctx, module=ctx.module + (name,), path=ctx.path + (name,))
             self.scopes[inner.module] = Scope(inner.module, path, kind, None, loc)
@@ -218,7 +211,7 @@ class _Lowerer:
         if kind in self.spec.blocks:
             return self.block(name, kind, args, body, ctx, inputs, path)
         if kind in REGISTRY:
-            return self.primitive(name, kind, args, body, ctx, inputs, path)
+            return self.primitive(name, kind, args, body, ctx, inputs, path, loc)
         choices = list(REGISTRY) + list(STRUCTURAL_KINDS) + list(self.spec.blocks)
         raise self.problem(f"unknown op kind or block {kind!r}", kloc, path,
                            did_you_mean(kind, choices) or f"op kinds: {', '.join(sorted(REGISTRY))}; blocks: "
@@ -243,7 +236,7 @@ class _Lowerer:
 
     # ---- structural kinds ---------------------------------------------------------
     def branches(self, name: str, kind: str, body: PosMap, args: PosMap, sub: Ctx, ctx: Ctx,
-                 inputs: list[str | Ref], path: str) -> str:
+                 inputs: list[str | Ref], path: str, at: Location) -> str:
         self.only(args, ("op", "branches", "inputs"), body, path)
         br = body["branches"]
         if not isinstance(br, PosMap) or len(br) < 2:
@@ -257,7 +250,7 @@ class _Lowerer:
             try:
                 if isinstance(bbody, PosMap) and "op" in bbody:
                     self.declare(ctx, bname, bloc)
-                    out = self.item(bname, bbody, br.val_loc[bname], sub, inputs[0])
+                    out = self.item(bname, bbody, bloc, sub, inputs[0])
                     self.bind(ctx, bname, out)
                 else:
                     # a sequence branch names a group, not a module: its items carry the names
@@ -272,17 +265,17 @@ class _Lowerer:
                 failed = True
         if failed:
             raise _Skip()
-        return self.add_node(path, name, kind, REGISTRY[kind].Args(), outs, ctx, body.val_loc["op"])
+        return self.add_node(path, name, kind, REGISTRY[kind].Args(), outs, ctx, at)
 
     def residual(self, name: str, body: PosMap, args: PosMap, sub: Ctx, ctx: Ctx,
-                 inputs: list[str | Ref], path: str) -> str:
+                 inputs: list[str | Ref], path: str, at: Location) -> str:
         self.only(args, ("op", "body", "scale", "act", "inputs"), body, path)
         if "body" not in body:
             raise self.problem("residual needs a `body:`", body.loc, path)
         inner = body["body"]
         if isinstance(inner, PosMap):
             self.declare(ctx, "body", body.key_loc["body"])
-            out = self.item("body", inner, body.val_loc["body"], sub, inputs[0])
+            out = self.item("body", inner, body.key_loc["body"], sub, inputs[0])
         else:
             out = self.seq(inner, sub, inputs[0], body.val_loc["body"])
         if out is None:
@@ -290,7 +283,7 @@ class _Lowerer:
         margs = PosMap({k: v for k, v in args.items() if k in ("scale", "act")}, loc=body.loc)
         margs.key_loc, margs.val_loc = args.key_loc, args.val_loc
         a = validate(REGISTRY["residual"].Args, margs, "residual", path)
-        return self.add_node(path, name, "residual", a, [out, inputs[0]], ctx, body.val_loc["op"])
+        return self.add_node(path, name, "residual", a, [out, inputs[0]], ctx, at)
 
     def repeat(self, args: PosMap, body: PosMap, inner: Ctx, inp: str | Ref, path: str) -> str:
         self.only(args, ("op", "times", "block", "with", "name", "start", "inputs"), body, path)
@@ -341,6 +334,10 @@ class _Lowerer:
         bdef: BlockDef = self.spec.blocks[kind]
         given = {k: v for k, v in args.items() if k not in ("op", "inputs")} if with_block else dict(args)
         env = dict(self.spec.params)
+        for k in given:
+            if k not in bdef.params:
+                raise self.problem(f"block {kind!r} has no param {k!r}", args.key_loc.get(k, body.loc), path,
+                                   did_you_mean(k, bdef.params) or f"its params: {', '.join(bdef.params) or 'none'}")
         for pname, decl in bdef.params.items():
             d = decl if isinstance(decl, ParamDecl) else ParamDecl(type=decl)
             if pname in given:
@@ -354,10 +351,6 @@ class _Lowerer:
             else:
                 raise self.problem(f"block {kind!r} needs param {pname!r} ({d.type})", body.loc, path,
                                    f"add `{pname}: ...` to this item")
-        for k in given:
-            if k not in bdef.params:
-                raise self.problem(f"block {kind!r} has no param {k!r}", args.key_loc.get(k, body.loc), path,
-                                   did_you_mean(k, bdef.params) or f"its params: {', '.join(bdef.params) or 'none'}")
         inner = Ctx(ctx.module + (name,), ctx.path + (name,), env, ctx.active + (kind,), ctx.head)
         self.scopes[inner.module] = Scope(inner.module, path, "block", kind, body.loc,
                                           tuple((k, env[k]) for k in bdef.params))
@@ -375,7 +368,7 @@ class _Lowerer:
         return out
 
     def primitive(self, name: str, kind: str, args: PosMap, body: PosMap, ctx: Ctx, inputs: list[str | Ref],
-                  path: str) -> str:
+                  path: str, at: Location) -> str:
         op = REGISTRY[kind]
         merged = PosMap(loc=body.loc)
         defaults = self.raw_defaults.get(kind)
@@ -394,7 +387,7 @@ class _Lowerer:
             raise self.problem(f"{kind} takes one input, got {len(inputs)}", body.val_loc.get("inputs"), path)
         if op.arity == "many" and len(inputs) < 2:
             raise self.problem(f"{kind} needs at least two `inputs:` (or `branches:`)", body.loc, path)
-        return self.add_node(path, name, kind, a, inputs, ctx, body.val_loc["op"])
+        return self.add_node(path, name, kind, a, inputs, ctx, at)
 
     def add_node(self, path: str, name: str, kind: str, a: Any, inputs: list[str | Ref], ctx: Ctx,
                  loc: Location) -> str:

@@ -76,19 +76,19 @@ def _load(path: Path, chain: tuple[Path, ...], at: Location | None = None) -> Po
     if not path.is_file():
         raise fail(f"spec file not found: {path}", at,
                    hint="paths in `extends` are relative to the file that names them" if at else "check the path")
+    real = path.resolve()
+    if real in chain:
+        cycle = " -> ".join(p.name for p in chain + (real,))
+        raise fail(f"`extends` cycle: {cycle}", at, hint="a spec cannot extend itself, directly or through others")
     tree = load_file(path)
     if not isinstance(tree, PosMap):
         raise fail("a spec must be a YAML mapping (archspec: 1, name: ..., network: [...])", Location(str(path), 1, 1))
-    real = path.resolve()
     if "extends" not in tree:
         return tree
     ext_loc = tree.val_loc["extends"]
     parent_name = tree["extends"]
     if not isinstance(parent_name, str):
         raise fail("`extends` must be a file name", ext_loc)
-    if real in chain:
-        cycle = " -> ".join(p.name for p in chain + (real,))
-        raise fail(f"`extends` cycle: {cycle}", ext_loc, hint="a spec cannot extend itself, directly or through others")
     if len(chain) >= MAX_EXTENDS_DEPTH:
         raise fail(f"`extends` is nested more than {MAX_EXTENDS_DEPTH} deep", ext_loc)
     parent = _load(path.parent / parent_name, chain + (real,), ext_loc)

@@ -16,8 +16,8 @@ EXPR = {"type": "string", "pattern": r"\$\{.+\}", "description": "an expression 
 _ITEM_LIST = {"type": "array", "items": {"$ref": "#/$defs/item"}}
 _BODY = {"anyOf": [_ITEM_LIST, {"$ref": "#/$defs/op"}]}
 _STRUCTURAL: dict[str, dict[str, Any]] = {
-    "concat": {"branches": {"type": "object", "additionalProperties": _BODY}, "inputs": {}},
-    "add": {"branches": {"type": "object", "additionalProperties": _BODY}, "inputs": {}},
+    "concat": {"branches": {"type": "object", "additionalProperties": _BODY}},
+    "add": {"branches": {"type": "object", "additionalProperties": _BODY}},
     "residual": {"body": _BODY, "scale": {"type": "number"}, "act": {"type": "string"}},
     "seq": {"body": _ITEM_LIST},
     "repeat": {"block": {"type": "string"}, "times": {"type": "integer", "minimum": 1},
@@ -30,23 +30,27 @@ def _widen(schema: dict[str, Any]) -> dict[str, Any]:
     return {"anyOf": [schema, EXPR]} if schema else schema
 
 
+def _entry(kind: str, props: dict[str, Any], doc: str, defs: dict[str, Any]) -> dict[str, Any]:
+    # no `required` beyond `op`: `defaults:` may supply any argument
+    entry: dict[str, Any] = {"type": "object", "required": ["op"], "additionalProperties": False,
+                             "properties": {"op": {"const": kind, "description": doc}, **props,
+                                            "inputs": {"anyOf": [{"type": "string"},
+                                                                 {"type": "array", "items": {"type": "string"}}]}}}
+    if defs:
+        entry["$defs"] = defs
+    return entry
+
+
 def op_schemas() -> list[dict[str, Any]]:
     out = []
     for kind, op in sorted(REGISTRY.items()):
         s = op.Args.model_json_schema()
-        defs = s.pop("$defs", {})
         props = {k: _widen(v) for k, v in s.get("properties", {}).items()}
-        props["op"] = {"const": kind, "description": op.doc}
-        props["inputs"] = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
-        entry = {"type": "object", "properties": props, "required": ["op"] + s.get("required", []),
-                 "additionalProperties": False, "$defs": defs} if defs else {
-            "type": "object", "properties": props, "required": ["op"] + s.get("required", []),
-            "additionalProperties": False}
-        out.append(entry)
+        out.append(_entry(kind, {**_STRUCTURAL.get(kind, {}), **props}, op.doc, s.get("$defs", {})))
     for kind, props in _STRUCTURAL.items():
-        out.append({"type": "object", "properties": {"op": {"const": kind}, **props}, "required": ["op"],
-                    "additionalProperties": False})
-    names = sorted(list(REGISTRY) + list(_STRUCTURAL))
+        if kind not in REGISTRY:
+            out.append(_entry(kind, {k: _widen(v) for k, v in props.items()}, f"structural: {kind}", {}))
+    names = sorted(set(REGISTRY) | set(_STRUCTURAL))
     out.append({"type": "object", "description": "a block instance: op names a block, other keys are its params",
                 "properties": {"op": {"type": "string", "not": {"enum": names}}}, "required": ["op"]})
     return out

@@ -56,6 +56,12 @@ def problems_from(exc: ValidationError, tree: Any, model: type[BaseModel], what:
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     for err in exc.errors():
         groups.setdefault(_real_path(tree, err["loc"], err["type"] == "missing"), []).append(err)
+    missing = {path for path, errs in groups.items() if {e["type"] for e in errs} == {"missing"}}
+    for path, errs in groups.items():
+        if any(e["type"] == "extra_forbidden" for e in errs):
+            hint = did_you_mean(str(path[-1]), _field_names(model, path[:-1])) or ""
+            # a misspelt key explains the missing one: report it once
+            missing = {m for m in missing if not (m[:-1] == path[:-1] and repr(m[-1]) in hint)}
     out: list[Problem] = []
     for path, errs in groups.items():
         kinds = {e["type"] for e in errs}
@@ -68,6 +74,8 @@ def problems_from(exc: ValidationError, tree: Any, model: type[BaseModel], what:
             hint = did_you_mean(str(key), allowed) or (f"allowed keys: {', '.join(allowed)}" if allowed else None)
             loc = loc_of(tree, path, key=True)
         elif kinds == {"missing"}:
+            if path not in missing:
+                continue
             msg = f"missing required key {path[-1]!r} in {what}"
             loc = loc_of(tree, path[:-1])
         else:
@@ -85,7 +93,7 @@ def problems_from(exc: ValidationError, tree: Any, model: type[BaseModel], what:
         if loc is None or loc.line is None:
             loc = fallback or loc
         out.append(Problem(msg, loc, node_path, hint))
-    return out
+    return sorted(out, key=lambda p: (p.loc.line or 0) if p.loc else 0)
 
 
 def validate(model: type[M], tree: Any, what: str, node_path: str | None = None,
