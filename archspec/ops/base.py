@@ -45,7 +45,8 @@ class ShapeError(ValueError):
 
 
 class OpArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: a spec uses a few op kinds; building every schema at import would slow `check`
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,10 @@ class Op:
     def label(self, a: Any) -> str:
         """A short description for diagrams and summaries ("conv 3x3/2, 32")."""
         return self.kind
+
+    def shortcut(self, a: Any) -> str | None:
+        """For a residual merge, the caption of its shortcut (its last input) in diagrams; else None."""
+        return None
 
 
 REGISTRY: dict[str, Op] = {}

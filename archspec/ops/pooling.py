@@ -1,10 +1,11 @@
-"""What max and average pooling share: the window arguments and the shape rule."""
+"""What max and average pooling share: the window arguments, the shape rule, the label."""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
-from archspec.ops.base import OpArgs, Padding, Pair, Shape, kernel_text, need_chw, pair, resolve_padding, window_out
+from archspec.ops.base import (Op, OpArgs, Padding, Pair, Shape, ShapeError, kernel_text, need_chw, pair,
+                               resolve_padding, window_out)
 
 
 class PoolArgs(OpArgs):
@@ -18,26 +19,26 @@ class PoolArgs(OpArgs):
         return pair(self.k if self.stride is None else self.stride)
 
 
-def pool_padding(kind: str, a: PoolArgs) -> tuple[int, int]:
-    p = resolve_padding(kind, a.padding, pair(a.k), a.strides)
-    if isinstance(p, str):
-        raise ValueError  # unreachable: the caller's infer rejects even 'same' kernels first
-    return p
+class Pool(Op):
+    """The shared shape rule and label; subclasses give the kind, Args and torch builder."""
 
+    color = "#d9ead3"
 
-def pool_infer(kind: str, a: PoolArgs, s: Shape) -> Shape:
-    from archspec.ops.base import ShapeError
+    def padding(self, a: PoolArgs) -> tuple[int, int]:
+        p = resolve_padding(self.kind, a.padding, pair(a.k), a.strides)
+        if isinstance(p, str):
+            k = pair(a.k)
+            raise ShapeError(f"{self.kind} padding 'same' needs an odd kernel (got {k[0]}×{k[1]})",
+                             "give an explicit padding")
+        return p
 
-    c, h, w = need_chw(kind, s)
-    k, st = pair(a.k), a.strides
-    p = resolve_padding(kind, a.padding, k, st)
-    if isinstance(p, str):
-        raise ShapeError(f"{kind} padding 'same' needs an odd kernel (got {k[0]}×{k[1]})", "give an explicit padding")
-    if p[0] * 2 > k[0] or p[1] * 2 > k[1]:
-        raise ShapeError(f"{kind} padding {p[0]}×{p[1]} must be at most half the kernel {k[0]}×{k[1]}")
-    return (c, window_out(kind, h, k[0], st[0], p[0], 1, a.ceil_mode, "height"),
-            window_out(kind, w, k[1], st[1], p[1], 1, a.ceil_mode, "width"))
+    def infer(self, a: Any, ins: list[Shape]) -> Shape:
+        c, h, w = need_chw(self.kind, ins[0])
+        k, st, p = pair(a.k), a.strides, self.padding(a)
+        if p[0] * 2 > k[0] or p[1] * 2 > k[1]:
+            raise ShapeError(f"{self.kind} padding {p[0]}×{p[1]} must be at most half the kernel {k[0]}×{k[1]}")
+        return (c, window_out(self.kind, h, k[0], st[0], p[0], 1, a.ceil_mode, "height"),
+                window_out(self.kind, w, k[1], st[1], p[1], 1, a.ceil_mode, "width"))
 
-
-def pool_label(kind: str, a: PoolArgs) -> str:
-    return f"{kind} {kernel_text(a.k, list(a.strides))}"
+    def label(self, a: Any) -> str:
+        return f"{self.kind} {kernel_text(a.k, list(a.strides))}"
