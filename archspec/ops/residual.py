@@ -36,6 +36,9 @@ class Residual(Op):
     def label(self, a: ResidualArgs) -> str:
         return f"residual ×{a.scale:g}" + ("" if a.act == "none" else f", {a.act}")
 
+    def shortcut(self, a: ResidualArgs) -> str | None:
+        return f"shortcut + {a.scale:g} · body"
+
     def build(self, a: ResidualArgs, ins: list[Shape], out: Shape) -> Any:
         from archspec.ops.layers import ScaledResidual, activation
 

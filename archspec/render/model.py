@@ -1,0 +1,66 @@
+"""What a diagram shows, independent of Graphviz: boxes (drawn nodes), groups, options.
+
+The IR has one node per primitive op; a picture has one box per thing the reader should
+see — a block instance, a folded run of identical blocks, or a single op. Keeping this
+model apart from the DOT writer lets folding and grouping be tested without Graphviz.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from archspec.ir.graph import Scope
+
+Level = Literal["block", "op"]
+BoxKind = Literal["input", "op", "group"]
+CONTAINERS = ("seq", "repeat")
+"""Scope kinds that only group other things: drawn as clusters, never as one box."""
+
+
+@dataclass(frozen=True)
+class Options:
+    level: Level = "block"
+    fold: bool = True
+    expand: tuple[str, ...] = ()
+    rankdir: Literal["TB", "LR"] = "TB"
+
+
+@dataclass(frozen=True)
+class Group:
+    """A path prefix shared by several IR nodes: a block instance, a branch, a seq, a head.
+
+    `open` groups are drawn as clusters around their contents; closed ones as one box.
+    """
+
+    path: str
+    scope: Scope | None
+    open: bool
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+@dataclass
+class Box:
+    """One drawn node. `instances` lists the group paths a folded run stands for."""
+
+    id: str
+    kind: BoxKind
+    members: list[str]
+    clusters: tuple[str, ...]
+    instances: list[str] = field(default_factory=list)
+
+    @property
+    def output(self) -> str:
+        """The IR node whose tensor leaves the box (the last one in topological order)."""
+        return self.members[-1]
+
+
+@dataclass
+class Picture:
+    boxes: dict[str, Box]
+    owner: dict[str, str]
+    """IR node id → id of the box that draws it; nodes after a shape failure are absent."""
+    groups: dict[str, Group]

@@ -1,0 +1,43 @@
+"""Writing a DOT source to the file the user named, in the format its extension asks for.
+
+The `dot` binary is looked up before anything is rendered: without it the DOT source is
+still saved next to the requested file, so the work is not lost and can be rendered later
+or elsewhere, and the error says how to install Graphviz.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import graphviz
+
+from archspec.errors import fail
+
+FORMATS: dict[str, str | None] = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".gv": None, ".dot": None}
+"""Extension → Graphviz output format; None means the DOT source itself."""
+
+
+def format_of(path: Path) -> str | None:
+    ext = path.suffix.lower()
+    if ext not in FORMATS:
+        raise fail(f"cannot tell the diagram format from {str(path)!r}",
+                   hint="end the output file name in " + ", ".join(FORMATS))
+    return FORMATS[ext]
+
+
+def write(source: str, path: Path) -> Path:
+    fmt = format_of(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt is None:
+        path.write_text(source, encoding="utf-8")
+        return path
+    if shutil.which("dot") is None:
+        gv = path.with_suffix(".gv")
+        gv.write_text(source, encoding="utf-8")
+        raise fail(f"Graphviz's `dot` program is not installed, so {path} was not rendered; "
+                   f"the DOT source was written to {gv}",
+                   hint="install Graphviz (Debian/Ubuntu: `apt-get install graphviz`, macOS: `brew install graphviz`), "
+                        f"then run this command again or `dot -T{fmt} {gv} -o {path}`")
+    path.write_bytes(graphviz.Source(source).pipe(format=fmt))
+    return path
