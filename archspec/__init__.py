@@ -5,8 +5,8 @@
     model = archspec.build("specs/inception_v3.yaml#paper")  # a plain torch.nn.Module
 """
 
-from archspec.api import analyze, build, check, load, summary
+from archspec.api import analyze, build, check, load, load_reference_weights, summary
 from archspec.errors import ArchspecError
 
-__all__ = ["ArchspecError", "analyze", "build", "check", "load", "summary"]
+__all__ = ["ArchspecError", "analyze", "build", "check", "load", "load_reference_weights", "summary"]
 __version__ = "0.1.0"

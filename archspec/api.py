@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Mapping
 
 from archspec.ir.graph import IR
 from archspec.ir.infer import infer
@@ -12,6 +12,8 @@ from archspec.spec.resolve import ResolvedSpec, resolve
 
 if TYPE_CHECKING:
     from torch import nn
+
+    from archspec.torch_backend.weights import WeightMapping
 
 
 def load(ref: str | Path, overrides: list[str] | None = None) -> ResolvedSpec:
@@ -46,3 +48,11 @@ def build(spec: str | Path | ResolvedSpec | IR, overrides: list[str] | None = No
 
     ir = spec if isinstance(spec, IR) else check(spec, overrides)
     return build_module(ir)
+
+
+def load_reference_weights(model: "nn.Module", state_dict: Mapping[str, Any]) -> "WeightMapping":
+    """Load a reference implementation's state_dict into a compiled spec: by name where names
+    agree, else by structure; all tensors verified before any is written. Returns the report."""
+    from archspec.torch_backend.weights import load_reference_weights as load
+
+    return load(model, state_dict)

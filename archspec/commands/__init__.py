@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-MODULES = ("check", "summary", "schema", "render")
+MODULES = ("check", "summary", "schema", "render", "weights")
 
 
 def spec_args(p: argparse.ArgumentParser) -> None:

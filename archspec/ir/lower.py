@@ -311,7 +311,7 @@ class _Lowerer:
         return prev  # type: ignore[return-value]
 
     def aux(self, name: str, args: PosMap, body: PosMap, inner: Ctx, path: str) -> str:
-        self.only(args, ("op", "from", "body", "loss_weight"), body, path)
+        self.only(args, ("op", "from", "body", "block", "with", "loss_weight"), body, path)
         src = args.get("from")
         if not isinstance(src, str):
             raise self.problem("aux head needs `from:` naming the node it taps", body.loc, path)
@@ -319,11 +319,32 @@ class _Lowerer:
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight < 0:
             raise self.problem("aux `loss_weight` must be a number >= 0", body.val_loc.get("loss_weight"), path)
         ref = Ref(src, inner.module[:-1], body.val_loc["from"])
-        out = self.seq(body.get("body"), replace(inner, head=name), ref, body.loc)
+        out: str | None
+        if "block" in args:
+            out = self.aux_block(name, args, body, inner, ref, path)
+        else:
+            out = self.seq(body.get("body"), replace(inner, head=name), ref, body.loc)
         if out is None:
             raise _Skip()
         self.head_sources.append((len(self.heads), ref))
         self.heads.append(Head(name, "", out, float(weight), body.loc))
+        return out
+
+    def aux_block(self, name: str, args: PosMap, body: PosMap, inner: Ctx, ref: Ref, path: str) -> str:
+        """A head written once as a block template (GoogLeNet's two identical heads): the block's
+        items become the head's own children, so `aux1.fc1.weight` as with an inline `body:`."""
+        block = args["block"]
+        if "body" in args:
+            raise self.problem("aux takes `body:` or `block:`, not both", body.key_loc["block"], path)
+        if block not in self.spec.blocks:
+            raise self.problem(f"aux names unknown block {block!r}", body.val_loc["block"], path,
+                               did_you_mean(str(block), self.spec.blocks) or "set `block:` to a name under `blocks:`")
+        with_args = args.get("with") or PosMap(loc=body.loc)
+        if not isinstance(with_args, PosMap):
+            raise self.problem("aux `with:` must map block params to values", body.val_loc.get("with"), path)
+        outer = replace(inner, module=inner.module[:-1], path=inner.path[:-1], head=name)
+        out = self.block(name, block, with_args, body, outer, [ref], path, with_block=False)
+        self.scopes[inner.module] = replace(self.scopes[inner.module], kind="aux")
         return out
 
     def block(self, name: str, kind: str, args: PosMap, body: PosMap, ctx: Ctx, inputs: list[str | Ref],

@@ -22,7 +22,8 @@ _STRUCTURAL: dict[str, dict[str, Any]] = {
     "seq": {"body": _ITEM_LIST},
     "repeat": {"block": {"type": "string"}, "times": {"type": "integer", "minimum": 1},
                "with": {"type": "object"}, "name": {"type": "string"}, "start": {"type": "integer"}},
-    "aux": {"from": {"type": "string"}, "loss_weight": {"type": "number"}, "body": _ITEM_LIST},
+    "aux": {"from": {"type": "string"}, "loss_weight": {"type": "number"}, "body": _ITEM_LIST,
+            "block": {"type": "string"}, "with": {"type": "object"}},
 }
 
 

@@ -1,0 +1,44 @@
+"""`archspec weights import SPEC --from FILE --out FILE`: a reference checkpoint → the spec's state_dict.
+
+The output is the compiled module's own state_dict, so it loads with
+`archspec.build(SPEC).load_state_dict(torch.load(FILE, weights_only=True))`.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from archspec.commands import spec_args
+from archspec.errors import fail
+
+NAME = "weights"
+HELP = "import a reference implementation's weights (torchvision, timm, ...) into a spec's module"
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    imp = sub.add_parser("import", help="map a reference state_dict onto SPEC, verify it, write the result",
+                         description="Map a reference state_dict onto the compiled SPEC — by name where names "
+                                     "agree, otherwise by structure (order and shape) — verify every tensor, "
+                                     "print the mapping and write the spec's state_dict.")
+    spec_args(imp)
+    imp.add_argument("--from", dest="source", required=True, metavar="FILE",
+                     help="the reference checkpoint (read with torch.load(weights_only=True))")
+    imp.add_argument("--out", required=True, metavar="FILE", help="where to write the spec's state_dict")
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from archspec.api import build
+    from archspec.torch_backend.weights import load_reference_weights, read_state_dict
+
+    model = build(args.spec, args.set)
+    mapping = load_reference_weights(model, read_state_dict(args.source))
+    print(mapping)
+    try:
+        torch.save(model.state_dict(), args.out)
+    except (OSError, RuntimeError) as e:
+        raise fail(f"cannot write {args.out}: {e}", hint="check that the directory exists and is writable") from None
+    print(f"wrote {args.out}")
+    return 0

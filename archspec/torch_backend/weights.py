@@ -1,0 +1,168 @@
+"""Import a reference implementation's weights (torchvision, timm, facenet-pytorch, ...) into a compiled spec.
+
+Tensors are handled per owning module (`Mixed_5b.branch1x1.bn` holds `weight`, `bias`,
+`running_mean`, ...). A spec's names follow the reference where the spec language allows
+it, so most modules map by name, and a module found by name must hold the same tensors with
+the same shapes. The rest — nn.Sequential indices such as `features.3` or `branch2.0` have
+no spec counterpart, since spec names are identifiers — map by structure: the remaining
+modules of both sides are paired in registration order under the same rule. Every tensor of
+both sides must be used exactly once; otherwise the error names both sides. Nothing is
+written to the model until the whole mapping has been verified, so a failed import leaves
+the model as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+from torch import nn
+
+from archspec.errors import fail
+
+# A BatchNorm step counter, not a weight: checkpoints from before PyTorch 0.4.1 and TF ports
+# lack it, and load_state_dict itself tolerates its absence; the model's own value is kept.
+STEP_COUNTER = "num_batches_tracked"
+SHOWN = 6  # how many leftover tensors an error lists
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One target tensor and where its value comes from."""
+
+    target: str
+    source: str | None
+    shape: tuple[int, ...]
+    how: str  # "name", "structure", or "kept" (a step counter the source lacks)
+
+
+@dataclass
+class WeightMapping:
+    """The verified mapping of a reference state_dict onto a model; `str()` is the report."""
+
+    pairs: list[Pair] = field(default_factory=list)
+
+    def count(self, how: str) -> int:
+        return sum(1 for p in self.pairs if p.how == how)
+
+    def summary(self) -> str:
+        return (f"{len(self.pairs)} tensors mapped: {self.count('name')} by name, "
+                f"{self.count('structure')} by structure"
+                + (f", {self.count('kept')} step counters kept" if self.count("kept") else ""))
+
+    def __str__(self) -> str:
+        rows = [(p.target, p.source or "(model's own value)", _shape(p.shape), p.how) for p in self.pairs]
+        head = ("target (spec)", "source (reference)", "shape", "how")
+        widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(head)]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [head, *rows]]
+        return "\n".join([self.summary(), *lines])
+
+
+def _shape(s: tuple[int, ...]) -> str:
+    return "×".join(map(str, s)) or "scalar"
+
+
+def _describe(sd: Mapping[str, torch.Tensor], keys: list[str]) -> str:
+    text = ", ".join(f"{k} ({_shape(tuple(sd[k].shape))})" for k in keys[:SHOWN])
+    return text + (f" and {len(keys) - SHOWN} more" if len(keys) > SHOWN else "")
+
+
+def _show(tensors: list[tuple[str, tuple[int, ...]]]) -> str:
+    return ", ".join(f"{n} {_shape(s)}" for n, s in tensors)
+
+
+def _groups(keys: list[str]) -> list[tuple[str, list[str]]]:
+    """Tensors grouped by owning module, in first-appearance (registration) order."""
+    out: dict[str, list[str]] = {}
+    for k in keys:
+        out.setdefault(k.rpartition(".")[0], []).append(k)
+    return list(out.items())
+
+
+def _pair_modules(target: Mapping[str, torch.Tensor], t_mod: str, t_keys: list[str],
+                  source: Mapping[str, torch.Tensor], s_mod: str, s_keys: list[str], how: str) -> list[Pair]:
+    """Pair one target module's tensors with one source module's: same names, same shapes, same kind."""
+    t_names = [k.rpartition(".")[2] for k in t_keys]
+    s_names = [k.rpartition(".")[2] for k in s_keys]
+    kept = [k for k, n in zip(t_keys, t_names) if n == STEP_COUNTER and STEP_COUNTER not in s_names]
+    t_cmp = [(n, tuple(target[k].shape)) for k, n in zip(t_keys, t_names) if k not in kept]
+    s_cmp = [(n, tuple(source[k].shape)) for k, n in zip(s_keys, s_names)]
+    if t_cmp != s_cmp:
+        hint = ("the two modules have the same name but hold different tensors" if how == "name" else
+                "once names stop agreeing, modules are paired in order; the spec and the reference differ here")
+        raise fail(f"weight import: spec module {t_mod or '(top)'} [{_show(t_cmp)}] does not match "
+                   f"reference module {s_mod or '(top)'} [{_show(s_cmp)}]", hint=hint)
+    pairs = [Pair(k, None, tuple(target[k].shape), "kept") for k in kept]
+    for k, s in zip([k for k in t_keys if k not in kept], s_keys):
+        if target[k].dtype.is_floating_point != source[s].dtype.is_floating_point:
+            raise fail(f"weight import: {k} is {target[k].dtype} in the spec but {s} is {source[s].dtype} "
+                       "in the reference", hint="a floating-point tensor can only take floating-point values")
+        pairs.append(Pair(k, s, tuple(target[k].shape), how))
+    return pairs
+
+
+def map_state_dict(target: Mapping[str, torch.Tensor], source: Mapping[str, torch.Tensor]) -> WeightMapping:
+    """Pair every target tensor with one source tensor; raise ArchspecError naming both sides otherwise."""
+    s_by_name = dict(_groups(list(source)))
+    pairs: list[Pair] = []
+    rest: list[tuple[str, list[str]]] = []
+    for t_mod, t_keys in _groups(list(target)):
+        if t_mod in s_by_name:
+            pairs += _pair_modules(target, t_mod, t_keys, source, t_mod, s_by_name.pop(t_mod), "name")
+        else:
+            rest.append((t_mod, t_keys))
+    s_rest = list(s_by_name.items())
+    for i, (t_mod, t_keys) in enumerate(rest):
+        if i >= len(s_rest):
+            left = [k for _, ks in rest[i:] for k in ks]
+            raise fail(f"weight import: the reference has nothing left for {_describe(target, left)}",
+                       hint=f"{len(pairs)} tensors were matched before; the reference lacks these layers")
+        s_mod, s_keys = s_rest[i]
+        pairs += _pair_modules(target, t_mod, t_keys, source, s_mod, s_keys, "structure")
+    if len(s_rest) > len(rest):
+        left = [k for _, ks in s_rest[len(rest):] for k in ks]
+        raise fail(f"weight import: the spec has no place for reference tensors {_describe(source, left)}",
+                   hint="every spec tensor is already mapped; drop these from the state_dict "
+                        "if they belong to a head the spec does not have")
+    order = {k: i for i, k in enumerate(target)}
+    return WeightMapping(sorted(pairs, key=lambda p: order[p.target]))
+
+
+def load_reference_weights(model: nn.Module, state_dict: Mapping[str, torch.Tensor]) -> WeightMapping:
+    """Load `state_dict` (a reference model's) into `model`, all or nothing; returns the mapping report."""
+    bad = [k for k, v in state_dict.items() if not isinstance(v, torch.Tensor)]
+    if bad:
+        raise fail(f"weight import: not a state_dict — {', '.join(map(str, bad[:SHOWN]))} are not tensors",
+                   hint="pass model.state_dict(), or the 'state_dict' entry of a training checkpoint")
+    own = model.state_dict()
+    mapping = map_state_dict(own, state_dict)
+    new = {p.target: (own[p.target] if p.source is None else state_dict[p.source].to(own[p.target].dtype))
+           for p in mapping.pairs}
+    model.load_state_dict(new, strict=True)
+    return mapping
+
+
+def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+    """A state_dict from a checkpoint file, read without unpickling arbitrary objects."""
+    try:
+        obj: Any = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise fail(f"weight file not found: {path}") from None
+    except OSError as e:
+        raise fail(f"cannot read weight file {path}: {e.strerror or e}") from None
+    except Exception as e:  # noqa: BLE001 — a foreign file can break the unpickler in any way
+        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        raise fail(f"cannot read {path} as a PyTorch checkpoint ({type(e).__name__}: {first})",
+                   hint="weights are read with torch.load(weights_only=True): save the state_dict "
+                        "alone (torch.save(model.state_dict(), path))") from None
+    if isinstance(obj, dict):
+        for key in ("state_dict", "model", "model_state_dict"):
+            inner = obj.get(key)
+            if isinstance(inner, dict) and inner and all(isinstance(v, torch.Tensor) for v in inner.values()):
+                return dict(inner)
+        if obj and all(isinstance(v, torch.Tensor) for v in obj.values()):
+            return dict(obj)
+    raise fail(f"{path} holds no state_dict (a mapping of names to tensors)",
+               hint="expected torch.save(model.state_dict(), path), or a checkpoint with a 'state_dict' entry")
