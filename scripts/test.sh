@@ -7,5 +7,6 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh dev
 .venv/bin/python -m pytest "$@"
 ref=$(bash scripts/refenv.sh)
+"$ref/bin/pip" install -q --disable-pip-version-check pytest
 "$ref/bin/pip" install -q --disable-pip-version-check --no-deps -e .
 "$ref/bin/python" -m pytest -m "not slow" tests/test_reference_equivalence.py
