@@ -7,6 +7,7 @@
 
 from archspec.api import analyze, build, check, load, load_reference_weights, summary
 from archspec.errors import ArchspecError
+from archspec.ir.budget import Limits
 
-__all__ = ["ArchspecError", "analyze", "build", "check", "load", "load_reference_weights", "summary"]
+__all__ = ["ArchspecError", "Limits", "analyze", "build", "check", "load", "load_reference_weights", "summary"]
 __version__ = "0.1.0"

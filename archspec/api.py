@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
+from archspec.ir.budget import Limits, enforce
 from archspec.ir.graph import IR
 from archspec.ir.infer import infer
 from archspec.ir.lower import lower
@@ -27,27 +28,34 @@ def analyze(spec: str | Path | ResolvedSpec, overrides: list[str] | None = None)
     return infer(lower(rs))
 
 
-def check(spec: str | Path | ResolvedSpec, overrides: list[str] | None = None) -> IR:
-    """Like `analyze`, but raise `ArchspecError` if any shape check fails."""
-    ir = analyze(spec, overrides)
+def check(spec: str | Path | ResolvedSpec, overrides: list[str] | None = None, limits: Limits = Limits()) -> IR:
+    """Like `analyze`, but raise `ArchspecError` if any shape check fails or the spec needs
+    more memory than `limits` allow."""
+    return _verified(analyze(spec, overrides), limits)
+
+
+def _verified(ir: IR, limits: Limits) -> IR:
     if ir.error:
         raise ir.error
+    enforce(ir, limits)
     return ir
 
 
-def summary(spec: str | Path | ResolvedSpec | IR, fmt: str = "text", depth: str = "op") -> str:
+def summary(spec: str | Path | ResolvedSpec | IR, fmt: str = "text", depth: str = "op",
+            limits: Limits = Limits()) -> str:
     from archspec.report.summary import render_summary
 
-    ir = spec if isinstance(spec, IR) else check(spec)
+    ir = spec if isinstance(spec, IR) else check(spec, limits=limits)
     return render_summary(ir, fmt, depth)
 
 
-def build(spec: str | Path | ResolvedSpec | IR, overrides: list[str] | None = None) -> "nn.Module":
-    """Compile a spec into a plain `torch.nn.Module`."""
+def build(spec: str | Path | ResolvedSpec | IR, overrides: list[str] | None = None,
+          limits: Limits = Limits()) -> "nn.Module":
+    """Compile a spec into a plain `torch.nn.Module`. An IR is verified again (it may come from
+    `analyze`, or from `check` with other limits: pass the same `limits` here)."""
     from archspec.torch_backend.build import build_module
 
-    ir = spec if isinstance(spec, IR) else check(spec, overrides)
-    return build_module(ir)
+    return build_module(_verified(spec if isinstance(spec, IR) else analyze(spec, overrides), limits))
 
 
 def load_reference_weights(model: "nn.Module", state_dict: Mapping[str, Any]) -> "WeightMapping":

@@ -32,9 +32,12 @@ def infer(ir: IR) -> IR:
         d["in_shapes"] = ins
         try:
             out = op.infer(d["args"], ins)
-            if any(s < 1 or s > MAX_DIM for s in out):
+            if any(s < 1 for s in out):
                 raise ShapeError(f"{d['op']} would produce shape {fmt_shape(out)}",
                                  "every dimension must be at least 1; reduce downsampling or enlarge the input")
+            if any(s > MAX_DIM for s in out):
+                raise ShapeError(f"{d['op']} would produce shape {fmt_shape(out)}, a dimension over {MAX_DIM:,}",
+                                 "check the input size and this layer's numbers for a typo")
         except ShapeError as e:
             ir.error = ArchspecError([Problem(f"{e} (input {', '.join(fmt_shape(s) for s in ins)})",
                                               d["loc"], d["path"], e.hint)],

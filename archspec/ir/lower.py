@@ -24,7 +24,11 @@ from archspec.spec.resolve import ResolvedSpec
 from archspec.spec.validate import validate
 from archspec.spec.yamlload import PosList, PosMap
 
+MAX_OPS = 20_000
+"""Far above any real architecture (Inception-ResNet-v2 has under a thousand); a `repeat` of
+a billion is refused at this size instead of running for hours."""
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NAME_HINT = "names are identifiers: letters, digits and _, not starting with a digit"
 _NESTED = ("body", "branches")
 _PY_TYPES: dict[str, tuple[type, ...]] = {
     "int": (int,), "float": (int, float), "str": (str,), "bool": (bool,), "list": (list,), "any": (object,),
@@ -73,11 +77,13 @@ class _Lowerer:
         self.scopes: dict[tuple[str, ...], Scope] = {}
         self.raw_blocks: PosMap = self.tree.get("blocks") or PosMap()
         self.raw_defaults: PosMap = self.tree.get("defaults") or PosMap()
+        self.too_big = False
 
     # ---- driver -------------------------------------------------------------------
     def run(self) -> IR:
         self.g.add_node(INPUT, op="input", args=None, inputs=[], name=INPUT, module=(), path=INPUT,
                         loc=self.tree.val_loc.get("input", self.tree.loc), head=None)
+        self.check_defaults()
         ctx = Ctx((), (), dict(self.spec.params))
         out = self.seq(self.tree["network"], ctx, INPUT)
         self.resolve_refs()
@@ -97,6 +103,13 @@ class _Lowerer:
         return IR(self.spec.name, self.rs.ref, tuple(self.spec.input), self.g, out or INPUT,
                   self.heads, self.scopes)
 
+    def check_defaults(self) -> None:
+        """A misspelt kind under `defaults:` would silently leave every op of that kind unchanged."""
+        for kind in self.raw_defaults:
+            if kind not in REGISTRY:
+                self.problem(f"`defaults:` names unknown op kind {kind!r}", self.raw_defaults.key_loc[kind], None,
+                             did_you_mean(kind, REGISTRY) or f"op kinds: {', '.join(sorted(REGISTRY))}")
+
     def problem(self, msg: str, loc: Location | None, path: str | None, hint: str | None = None) -> _Skip:
         self.problems.add(Problem(msg, loc, path, hint))
         return _Skip()
@@ -105,8 +118,7 @@ class _Lowerer:
     def declare(self, ctx: Ctx, name: Any, loc: Location, output: str | None = None) -> None:
         path = ctx.at(str(name))
         if not isinstance(name, str) or not _NAME.match(name):
-            raise self.problem(f"invalid name {name!r}", loc, path,
-                               "names are identifiers: letters, digits and _, not starting with a digit")
+            raise self.problem(f"invalid name {name!r}", loc, path, _NAME_HINT)
         table = self.names.setdefault(ctx.module, {})
         if name in table:
             first = table[name][1]
@@ -254,6 +266,8 @@ class _Lowerer:
                     self.bind(ctx, bname, out)
                 else:
                     # a sequence branch names a group, not a module: its items carry the names
+                    if not isinstance(bname, str) or not _NAME.match(bname):
+                        raise self.problem(f"invalid branch name {bname!r}", bloc, path, _NAME_HINT)
                     out = self.seq(bbody, replace(sub, path=sub.path + (bname,)), inputs[0], br.val_loc[bname])
                     if out is None:
                         raise _Skip()
@@ -293,7 +307,7 @@ class _Lowerer:
                                body.val_loc.get("times", body.loc), path)
         if isinstance(start, bool) or not isinstance(start, int) or start < 0:
             raise self.problem("repeat `start` must be a non-negative integer", body.val_loc.get("start"), path)
-        if block not in self.spec.blocks:
+        if not isinstance(block, str) or block not in self.spec.blocks:
             raise self.problem(f"repeat names unknown block {block!r}", body.val_loc.get("block", body.loc), path,
                                did_you_mean(str(block), self.spec.blocks) or "set `block:` to a name under `blocks:`")
         pattern = args.get("name", block + "_{i}")
@@ -336,7 +350,7 @@ class _Lowerer:
         block = args["block"]
         if "body" in args:
             raise self.problem("aux takes `body:` or `block:`, not both", body.key_loc["block"], path)
-        if block not in self.spec.blocks:
+        if not isinstance(block, str) or block not in self.spec.blocks:
             raise self.problem(f"aux names unknown block {block!r}", body.val_loc["block"], path,
                                did_you_mean(str(block), self.spec.blocks) or "set `block:` to a name under `blocks:`")
         with_args = args.get("with") or PosMap(loc=body.loc)
@@ -412,6 +426,13 @@ class _Lowerer:
 
     def add_node(self, path: str, name: str, kind: str, a: Any, inputs: list[str | Ref], ctx: Ctx,
                  loc: Location) -> str:
+        if self.g.number_of_nodes() > MAX_OPS:
+            # reported once; every later node is skipped, which ends any enclosing repeat
+            if not self.too_big:
+                self.too_big = True
+                self.problem(f"the network expands to more than {MAX_OPS:,} ops", loc, path,
+                             "check `times:` of each repeat and blocks nested in repeated blocks")
+            raise _Skip()
         self.g.add_node(path, op=kind, args=a, inputs=list(inputs), name=name, module=ctx.module, path=path,
                         loc=loc, head=ctx.head)
         for i in inputs:

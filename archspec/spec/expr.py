@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 from archspec.errors import did_you_mean
 
+MAX_CHARS = 200
 MAX_POWER_EXPONENT = 64
 MAX_ABS = 10**15
 
@@ -40,6 +41,9 @@ class ExprError(ValueError):
 
 
 def evaluate(expr: str, env: Mapping[str, Any]) -> Any:
+    if len(expr) > MAX_CHARS:  # a long enough one exhausts the parser's memory or our recursion
+        raise ExprError(f"expression of {len(expr):,} characters is too long (at most {MAX_CHARS})",
+                        "compute long formulas in steps, as spec-wide params")
     try:
         tree = ast.parse(expr.strip(), mode="eval")
     except SyntaxError:
@@ -49,14 +53,17 @@ def evaluate(expr: str, env: Mapping[str, Any]) -> Any:
 
 
 def _check(value: Any, expr: str) -> Any:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > MAX_ABS:
+    if isinstance(value, complex):
+        raise ExprError(f"expression {expr!r} gives a complex number",
+                        "a negative number to a fractional power has no real value")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and not abs(value) <= MAX_ABS:
         raise ExprError(f"expression {expr!r} gives {value:.3g}, beyond the allowed magnitude {MAX_ABS:.0e}")
     return value
 
 
 def _eval(node: ast.AST, env: Mapping[str, Any], expr: str) -> Any:
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str)) and not isinstance(node.value, bool):
-        return node.value
+        return _check(node.value, expr)
     if isinstance(node, ast.Name):
         if node.id not in env:
             raise ExprError(f"unknown parameter {node.id!r} in {expr!r}", did_you_mean(node.id, env))
@@ -71,11 +78,16 @@ def _eval(node: ast.AST, env: Mapping[str, Any], expr: str) -> Any:
             raise ExprError(f"exponent {b} in {expr!r} is too large (at most {MAX_POWER_EXPONENT})")
         if isinstance(node.op, (ast.Div, ast.FloorDiv, ast.Mod)) and b == 0:
             raise ExprError(f"division by zero in {expr!r}")
-        return _check(_BINOPS[type(node.op)](a, b), expr)
+        try:
+            return _check(_BINOPS[type(node.op)](a, b), expr)
+        except ZeroDivisionError:  # 0 ** -1
+            raise ExprError(f"division by zero in {expr!r}") from None
+        except OverflowError:  # float powers: 1e15 ** 64
+            raise ExprError(f"expression {expr!r} overflows, beyond the allowed magnitude {MAX_ABS:.0e}") from None
     if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCS
             and not node.keywords and node.args):
         args = [_num(_eval(a, env, expr), expr) for a in node.args]
-        return _FUNCS[node.func.id](*args)
+        return _FUNCS[node.func.id](args)
     raise ExprError(f"{type(node).__name__.lower()} is not allowed in expression {expr!r}",
                     "expressions allow numbers, parameter names, + - * / // % ** and min()/max()")
 

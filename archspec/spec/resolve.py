@@ -47,12 +47,14 @@ def resolve(ref: str | Path, overrides: list[str] | None = None) -> ResolvedSpec
     tree = _load(Path(file), ())
     if variant:
         variants = tree.get("variants") or PosMap()
+        if not isinstance(variants, PosMap):
+            raise fail("`variants:` must map variant names to overrides", tree.val_loc["variants"])
         if variant not in variants:
-            names = ", ".join(sorted(variants)) or "none"
+            names = ", ".join(sorted(map(str, variants))) or "none"
             raise fail(f"unknown variant {variant!r} (this spec has: {names})",
                        tree.key_loc.get("variants", Location(file, 1, 1)),
                        hint=did_you_mean(variant, variants) or f"use one of: {names}")
-        ov = validate(Overrides, variants[variant], f"variant {variant!r}")
+        ov = validate(Overrides, variants[variant], f"variant {variant!r}", fallback=variants.val_loc[variant])
         apply_overrides(tree, variants[variant], ov)
     if overrides:
         apply_cli_sets(tree, overrides)
@@ -130,7 +132,7 @@ def _merge(parent: PosMap, child: PosMap) -> PosMap:
 def apply_overrides(tree: PosMap, raw: PosMap, ov: Overrides) -> None:
     problems = []
     sets, removes, inserts = raw.get("set") or PosMap(), raw.get("remove") or PosList(), raw.get("insert") or PosList()
-    for key, value in sets.items():
+    for key, value in list(sets.items()):  # a path may lead back into `sets` itself
         try:
             set_path(tree, key, value, sets.key_loc[key])
         except ArchspecError as e:

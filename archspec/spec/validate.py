@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -46,6 +47,12 @@ def _field_names(model: type[BaseModel], path: tuple[Any, ...]) -> list[str]:
     return list(getattr(cls, "model_fields", {}))
 
 
+def _at(tree: Any, path: tuple[Any, ...]) -> Any:
+    for p in path:
+        tree = tree[p]
+    return tree
+
+
 def _describe(v: Any) -> str:
     text = repr(v) if not isinstance(v, (dict, list)) else ("a mapping" if isinstance(v, dict) else "a list")
     return text if len(text) < 60 else text[:57] + "..."
@@ -62,6 +69,11 @@ def problems_from(exc: ValidationError, tree: Any, model: type[BaseModel], what:
             hint = did_you_mean(str(path[-1]), _field_names(model, path[:-1])) or ""
             # a misspelt key explains the missing one: report it once
             missing = {m for m in missing if not (m[:-1] == path[:-1] and repr(m[-1]) in hint)}
+    # a list too short for its tuple (`input: [32, 32]`): pydantic names each absent position
+    short: dict[tuple[Any, ...], int] = {}
+    for path in missing:
+        if path and isinstance(path[-1], int):
+            short[path[:-1]] = max(short.get(path[:-1], 0), path[-1] + 1)
     out: list[Problem] = []
     for path, errs in groups.items():
         kinds = {e["type"] for e in errs}
@@ -73,18 +85,28 @@ def problems_from(exc: ValidationError, tree: Any, model: type[BaseModel], what:
             msg = f"unknown key {key!r} in {what}" + (f" (at {'.'.join(map(str, path[:-1]))})" if len(path) > 1 else "")
             hint = did_you_mean(str(key), allowed) or (f"allowed keys: {', '.join(allowed)}" if allowed else None)
             loc = loc_of(tree, path, key=True)
+        elif kinds == {"missing"} and path[:-1] in short:
+            expected = short.pop(path[:-1])
+            msg = (f"invalid value a list for {'.'.join(map(str, path[:-1]))}: expected {expected} items, "
+                   f"got {len(_at(tree, path[:-1]))}")
+            loc = loc_of(tree, path[:-1])
         elif kinds == {"missing"}:
-            if path not in missing:
+            if path not in missing or isinstance(path[-1], int):
                 continue
             msg = f"missing required key {path[-1]!r} in {what}"
             loc = loc_of(tree, path[:-1])
+        elif all(e["loc"][-1:] == ("[key]",) for e in errs):  # a mapping key of the wrong type, e.g. `- 5: {...}`
+            where = ".".join(str(p) for p in path[:-1]) or what
+            msg = f"invalid key {path[-1]!r} in {where}: keys here are names (strings)"
+            hint = "names start with a letter or _"
+            loc = loc_of(tree, path, key=True)
         else:
-            node = tree
-            for p in path:
-                node = node[p]
+            node = _at(tree, path)
             msgs = []
             for e in errs:
                 m = e["msg"].replace("Input should be", "expected").replace("Value error, ", "")
+                m = re.sub(r"^\w+ should have (.*) after validation", r"expected \1", m).replace("valid tuple", "list")
+                m = re.sub(r" or instance of \w+$", "", m)  # pydantic names our model classes
                 if m not in msgs:
                     msgs.append(m)
             expect = msgs[0] if len(msgs) == 1 else "; or ".join(msgs)

@@ -4,7 +4,8 @@ PyYAML's node graph carries marks; we convert it ourselves into `PosMap`/`PosLis
 (plain dict/list subclasses with position tables) so later stages can point at
 `file:line:col`. Only the core scalar tags are accepted, so no spec can construct a
 Python object, and alias expansion is bounded so a "billion laughs" file is refused
-before it can exhaust memory.
+before it can exhaust memory. Nesting is bounded too: libyaml composes recursively in C,
+so a few ten thousand `[` would overflow its stack — a segfault, not an exception.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from archspec.errors import Location, fail
+from archspec.errors import ArchspecError, Location, fail
 
 try:
     _Loader: type = yaml.CSafeLoader
@@ -22,6 +23,7 @@ except AttributeError:  # pragma: no cover - pure-Python PyYAML
     _Loader = yaml.SafeLoader
 
 MAX_NODES = 200_000
+MAX_DEPTH = 100
 _SAFE_TAGS = {
     "tag:yaml.org,2002:str",
     "tag:yaml.org,2002:int",
@@ -31,6 +33,8 @@ _SAFE_TAGS = {
     "tag:yaml.org,2002:map",
     "tag:yaml.org,2002:seq",
 }
+
+_DATE = "tag:yaml.org,2002:timestamp"  # what an unquoted 2024-01-31 resolves to
 
 
 class PosMap(dict):
@@ -67,8 +71,10 @@ class _Converter:
         self.constructor = constructor
         self.count = 0
 
-    def convert(self, node: yaml.Node) -> Any:
+    def convert(self, node: yaml.Node, depth: int = 1) -> Any:
         self.count += 1
+        if depth > MAX_DEPTH:  # aliases can stack nesting beyond what the text shows
+            raise _too_deep(node.start_mark, self.file)
         if self.count > MAX_NODES:
             raise fail(
                 f"the YAML expands to more than {MAX_NODES:,} nodes (anchors and aliases multiply it)",
@@ -79,7 +85,8 @@ class _Converter:
             raise fail(
                 f"YAML tag {node.tag!r} is not allowed in a spec",
                 _loc(node.start_mark, self.file),
-                hint="specs hold plain data only: mappings, lists, strings, numbers, booleans and null",
+                hint="quote a date to keep it as text" if node.tag == _DATE
+                else "specs hold plain data only: mappings, lists, strings, numbers, booleans and null",
             )
         loc = _loc(node.start_mark, self.file)
         if isinstance(node, yaml.MappingNode):
@@ -88,7 +95,7 @@ class _Converter:
                 if knode.tag == "tag:yaml.org,2002:merge":
                     raise fail("YAML merge keys (<<) are not supported", _loc(knode.start_mark, self.file),
                                hint="use `defaults:` or a block template to share settings")
-                key = self.convert(knode)
+                key = self.convert(knode, depth + 1)
                 if isinstance(key, (dict, list)):
                     raise fail("a mapping key must be a plain scalar", _loc(knode.start_mark, self.file))
                 if key in out:
@@ -97,50 +104,99 @@ class _Converter:
                                _loc(knode.start_mark, self.file), hint="names must be unique within their scope")
                 out.key_loc[key] = _loc(knode.start_mark, self.file)
                 out.val_loc[key] = _loc(vnode.start_mark, self.file)
-                out[key] = self.convert(vnode)
+                out[key] = self.convert(vnode, depth + 1)
             return out
         if isinstance(node, yaml.SequenceNode):
             seq = PosList(loc=loc)
             for item in node.value:
                 seq.item_loc.append(_loc(item.start_mark, self.file))
-                seq.append(self.convert(item))
+                seq.append(self.convert(item, depth + 1))
             return seq
-        return self.constructor.construct_object(node, deep=True)
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except ValueError:  # Python refuses to convert integers of more than 4300 digits
+            raise fail(f"the number {node.value[:12]}… is too long ({len(node.value):,} characters)",
+                       loc, hint="write a number of reasonable size") from None
+
+
+def _too_deep(mark: yaml.Mark, file: str) -> ArchspecError:
+    return fail(f"the YAML nests deeper than {MAX_DEPTH} levels", _loc(mark, file),
+                hint="a spec needs a few levels; use block templates instead of deep nesting")
+
+
+def _check_depth(text: str, file: str) -> None:
+    """Measure nesting on the event stream, which libyaml parses without recursion."""
+    loader = _Loader(text)
+    depth = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise _too_deep(event.start_mark, file)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    finally:
+        loader.dispose()
+
+
+def _compose(text: str, file: str) -> Any:
+    _check_depth(text, file)
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        return None if node is None else _Converter(file, loader).convert(node)
+    finally:
+        loader.dispose()
 
 
 def load_text(text: str, file: str = "<spec>") -> Any:
-    loader = _Loader(text)
     try:
-        try:
-            node = loader.get_single_node()
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            msg = exc.problem or "invalid YAML"
-            if exc.context:
-                msg = f"{exc.context}, {msg}" if exc.problem else exc.context
-            raise fail(f"YAML syntax error: {msg}", _loc(mark, file) if mark else Location(file),
-                       hint="check indentation, colons and brackets around this place") from None
-        except yaml.YAMLError as exc:
-            raise fail(f"YAML error: {exc}", Location(file)) from None
-        if node is None:
-            return None
-        try:
-            return _Converter(file, loader).convert(node)
-        except yaml.constructor.ConstructorError as exc:
-            mark = exc.problem_mark
-            raise fail(f"YAML value error: {exc.problem}", _loc(mark, file) if mark else Location(file)) from None
-    finally:
-        loader.dispose()
+        return _compose(text, file)
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        raise fail(f"YAML value error: {exc.problem}", _loc(mark, file) if mark else Location(file, 1, 1)) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        msg = exc.problem or "invalid YAML"
+        if exc.context:
+            msg = f"{exc.context}, {msg}" if exc.problem else exc.context
+        lines = text.split("\n")
+        tab = mark is not None and mark.line < len(lines) and lines[mark.line][mark.column:mark.column + 1] == "\t"
+        raise fail(f"YAML syntax error: {msg}", _loc(mark, file) if mark else Location(file, 1, 1),
+                   hint="YAML indents with spaces, not tabs" if tab
+                   else "check indentation, colons and brackets around this place") from None
+    except yaml.reader.ReaderError as exc:
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise fail(f"YAML error: {exc.reason} (character U+{code:04X})",
+                   _end_loc(_text_before(text, exc.position), file),
+                   hint="a spec is plain UTF-8 text; remove the character or quote it as an escape") from None
+
+
+def _text_before(text: str, offset: int) -> str:
+    """libyaml reports a byte offset into the UTF-8 text; the pure-Python reader, characters."""
+    return text[:offset] if _Loader is yaml.SafeLoader else text.encode("utf-8")[:offset].decode("utf-8", "replace")
+
+
+def _end_loc(before: str, file: str) -> Location:
+    """Where the text after `before` starts: for errors reported as an offset, not a mark."""
+    return Location(file, before.count("\n") + 1, len(before) - before.rfind("\n"))
 
 
 def load_file(path: str | Path) -> Any:
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        data = p.read_bytes()
     except FileNotFoundError:
         raise fail(f"spec file not found: {p}", None, hint="check the path; specs are YAML files like specs/inception_v3.yaml") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise fail(f"cannot read spec file {p}: {exc}", Location(str(p))) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise fail(f"spec file {p} is not UTF-8 text (byte 0x{data[exc.start]:02x})",
+                   _end_loc(data[:exc.start].decode("utf-8"), str(p)), hint="save the spec as UTF-8") from None
     return load_text(text, str(p))
 
 

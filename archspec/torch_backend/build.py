@@ -113,10 +113,12 @@ def _fill(mod: SpecModule, ir: IR, scope: tuple[str, ...], order: list[str], pos
         mset = set(members)
         needs = [i for n in members for i in g.nodes[n]["inputs"] if i not in mset]
         needs = list(dict.fromkeys(needs))
+        args = needs  # a child scope takes each outside value once
         if isinstance(key, str):
             d = g.nodes[key]
             child: nn.Module = REGISTRY[d["op"]].build(d["args"], d["in_shapes"], d["shape"])
             name, outs = d["name"], [key]
+            args = d["inputs"]  # an op takes its inputs in order, repeats included: add [c, c] is 2c
         else:
             exported = [n for n in members if n in required
                         or any(s not in mset for s in g.successors(n))]
@@ -131,7 +133,7 @@ def _fill(mod: SpecModule, ir: IR, scope: tuple[str, ...], order: list[str], pos
         mod.add_module(name, child)
         for o in outs:
             slots[o] = len(slots)
-        step: Step = (name, tuple(slots[i] for i in needs), tuple(slots[o] for o in outs))
+        step: Step = (name, tuple(slots[i] for i in args), tuple(slots[o] for o in outs))
         (heads if key in head_scopes else main).append(step)
     mod._steps = main
     mod._n_slots = len(slots) - len(ext_in)
