@@ -10,7 +10,7 @@ import argparse
 
 from archspec.ir.budget import Limits, fmt_size, parse_size
 
-MODULES = ("check", "summary", "schema", "render", "weights")
+MODULES = ("check", "summary", "schema", "render", "weights", "train", "eval")
 
 
 def spec_args(p: argparse.ArgumentParser) -> None:

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from archspec.commands import limit_args, limits, spec_args
+
+NAME = "eval"
+HELP = "evaluate a checkpoint: top-1 / top-5 accuracy and loss on a data source's validation set"
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    spec_args(p)
+    p.add_argument("--checkpoint", type=Path, required=True, metavar="FILE", help="a run's last.pt or best.pt")
+    p.add_argument("--data", metavar="SOURCE", help="default: the source the checkpoint was trained on")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    p.add_argument("--raw-weights", action="store_true",
+                   help="evaluate the trained weights, not their running average")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    limit_args(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    from archspec.train.evaluate import EvalOptions, evaluate_checkpoint
+
+    result = evaluate_checkpoint(EvalOptions(args.spec, args.set, args.checkpoint, args.data, args.device,
+                                             not args.raw_weights, limits(args)))
+    if args.format == "json":
+        print(json.dumps(result, indent=2))
+    else:
+        print(f"top-1 {result['top1']:.2%}  top-5 {result['top5']:.2%}  loss {result['loss']:.4f}  "
+              f"({result['images']} images, {result['data']}, {result['weights']} weights)")
+    return 0

@@ -1,0 +1,142 @@
+"""Resolve what a run trains: the spec (with its architecture overrides) and the merged recipe.
+
+`--set train.*` overrides are applied after the recipe file is merged under the spec's
+inline `train:` fields, so `--set train.optimizer.lr=0.01` reaches a field that only the
+recipe file holds. Every other `--set` goes through `archspec.load` like any command's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from archspec.api import load
+from archspec.errors import Location, fail
+from archspec.spec.resolve import ResolvedSpec, apply_cli_sets
+from archspec.spec.validate import validate
+from archspec.spec.yamlload import PosList, PosMap, load_file
+from archspec.train.recipe import Recipe
+
+RECIPE_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class RunSpec:
+    """The resolved spec, the validated recipe and the recipe's tree (for error locations)."""
+
+    resolved: ResolvedSpec
+    recipe: Recipe
+    tree: PosMap
+
+
+def split_sets(sets: list[str]) -> tuple[list[str], list[str]]:
+    """(architecture sets, recipe sets): `train.recipe=` picks a file, so it goes with the spec's."""
+    arch: list[str] = []
+    train: list[str] = []
+    for s in sets:
+        key = s.partition("=")[0].strip()
+        is_train = key.startswith("train.") and key != "train.recipe"
+        (train if is_train else arch).append(s)
+    return arch, train
+
+
+def resolve_run(ref: str, sets: list[str], base: dict[str, Any] | None = None, base_name: str = "") -> RunSpec:
+    """The spec from `ref`; the recipe from the spec's `train:` section, or from `base` when resuming."""
+    arch_sets, train_sets = split_sets(sets)
+    resolved = load(ref, arch_sets)
+    tree = to_posmap(base, Location(base_name)) if base is not None else recipe_tree(resolved)
+    holder = PosMap({"train": tree}, loc=tree.loc)
+    holder.key_loc["train"] = holder.val_loc["train"] = tree.loc
+    for s in train_sets:
+        _make_parents(holder, s.partition("=")[0].strip())
+    apply_cli_sets(holder, train_sets)
+    tree = holder["train"]
+    recipe = validate(Recipe, tree, "the train section")
+    return RunSpec(resolved, recipe, tree)
+
+
+def _make_parents(holder: PosMap, key: str) -> None:
+    """Create the missing mappings on the way to a `--set train.a.b.c` key: every recipe field has a
+    default, so `train.data.workers=4` must work when the recipe never mentions `data`; a typo
+    still fails, at validation, as an unknown key."""
+    node, at = holder, Location(f"--set {key}")
+    for seg in key.split(".")[:-1]:
+        if seg not in node:
+            node[seg] = PosMap(loc=at)
+            node.key_loc[seg] = node.val_loc[seg] = at
+        if not isinstance(node[seg], PosMap):
+            return
+        node = node[seg]
+
+
+def recipe_tree(resolved: ResolvedSpec) -> PosMap:
+    """The spec's `train:` section with the file named by `recipe:` merged under it."""
+    section = resolved.tree.get("train")
+    if section is None:
+        return PosMap(loc=resolved.tree.key_loc.get("train", Location(resolved.file, 1, 1)))
+    if not isinstance(section, PosMap):
+        raise fail("`train:` must be a mapping of recipe fields", resolved.tree.val_loc.get("train"),
+                   hint="for example train: {recipe: recipes/cifar10_adam.yaml, epochs: 5}")
+    name = section.get("recipe")
+    if name is None:
+        return section
+    at = section.val_loc["recipe"]
+    if not isinstance(name, str):
+        raise fail("`recipe:` must be a file name", at)
+    path = _recipe_path(name, at)
+    base = load_file(path)
+    if not isinstance(base, PosMap):
+        raise fail("a recipe file must be a YAML mapping of train fields", Location(str(path), 1, 1))
+    if "recipe" in base:
+        raise fail("a recipe file cannot name another recipe", base.key_loc["recipe"],
+                   hint="merge the two files into one")
+    return deep_merge(base, section)
+
+
+def _recipe_path(name: str, at: Location) -> Path:
+    """Relative to the file that names it (for `--set train.recipe=...`: the working directory)."""
+    origin = Path(at.file) if at.file and Path(at.file).is_file() else None
+    path = (origin.parent / name) if origin else Path(name)
+    if path.suffix not in RECIPE_SUFFIXES:
+        raise fail(f"recipe {name!r} is not a .yaml file", at, hint="recipes are YAML files like recipes/cifar10_adam.yaml")
+    if not path.is_file():
+        raise fail(f"recipe file not found: {path}", at, hint="the path is relative to the spec file that names it")
+    return path
+
+
+def deep_merge(base: PosMap, over: PosMap) -> PosMap:
+    """`over` wins key by key; mappings present in both are merged recursively, positions kept."""
+    out = PosMap(loc=over.loc)
+    for src in (base, over):
+        for k, v in src.items():
+            if isinstance(v, PosMap) and isinstance(out.get(k), PosMap):
+                v = deep_merge(out[k], v)
+            out[k] = v
+            out.key_loc[k] = src.key_loc.get(k, src.loc)
+            out.val_loc[k] = src.val_loc.get(k, src.loc)
+    return out
+
+
+def to_posmap(value: Any, at: Location) -> Any:
+    """Plain data (a checkpoint's recipe) as a position-carrying tree, so `--set` can address it."""
+    if isinstance(value, dict):
+        out = PosMap(loc=at)
+        for k, v in value.items():
+            out[k] = to_posmap(v, at)
+            out.key_loc[k] = out.val_loc[k] = at
+        return out
+    if isinstance(value, (list, tuple)):
+        seq = PosList([to_posmap(v, at) for v in value], loc=at)
+        seq.item_loc = [at] * len(seq)
+        return seq
+    return value
+
+
+def to_plain(value: Any) -> Any:
+    """A position-carrying tree as plain dicts and lists (for YAML dumps and checkpoints)."""
+    if isinstance(value, dict):
+        return {k: to_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v) for v in value]
+    return value

@@ -1,0 +1,252 @@
+"""`archspec train`: resolve, build, load data, train epoch by epoch, checkpoint, report.
+
+Rank 0 owns the run directory; every rank builds the same model from the same seed,
+trains its shard under DDP and takes part in the collective steps (metric sums,
+checkpoint RNG states, the final replica check).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+import torch
+import yaml
+from torch import nn
+
+from archspec.api import check
+from archspec.errors import fail
+from archspec.ir.budget import Limits
+from archspec.ir.graph import IR
+from archspec.spec.yamlload import loc_of
+from archspec.torch_backend.build import ArchspecModel, build_module
+from archspec.train import checkpoint, distributed
+from archspec.train.augment import BatchTransform
+from archspec.train.device import Placement, placement, resolve_device
+from archspec.train.distributed import World
+from archspec.train.ema import make_ema
+from archspec.train.images import Splits
+from archspec.train.loader import train_loader, val_loader, worker_count
+from archspec.train.loop import NonFiniteLoss, Parts, Trainer
+from archspec.train.loss import SpecLoss, head_weights
+from archspec.train.metrics import Stats
+from archspec.train.optim import build_optimizer, build_scheduler
+from archspec.train.progress import Progress
+from archspec.train.resolve import RunSpec, resolve_run, to_plain
+from archspec.train.rundir import RunFiles, new_run_dir
+from archspec.train.sources import open_source
+
+
+@dataclass
+class TrainOptions:
+    spec: str
+    sets: list[str] = field(default_factory=list)
+    data: str | None = None
+    out: Path | None = None
+    device: str = "auto"
+    resume: Path | None = None
+    limits: Limits = field(default_factory=Limits)
+
+
+def output_classes(ir: IR) -> int:
+    shape = ir[ir.output]["shape"]
+    if len(shape) != 1:
+        raise fail(f"training needs a network that ends in a vector of class scores; {ir.name} ends in shape "
+                   f"{'x'.join(map(str, shape))}", hint="end the network with flatten/gap and a linear layer")
+    return int(shape[0])
+
+
+def spec_yaml(run: RunSpec) -> str:
+    """The resolved spec as one self-contained file: variants applied, the recipe in place of `train:`."""
+    tree = {k: v for k, v in to_plain(run.resolved.tree).items() if k not in ("variants", "train")}
+    tree["train"] = run.recipe.model_dump(mode="json", exclude={"recipe"})
+    return yaml.safe_dump(tree, sort_keys=False, allow_unicode=True)
+
+
+def train(opts: TrainOptions) -> dict[str, Any]:
+    """Run (or continue) a training run; returns what summary.json holds."""
+    world = distributed.from_env()
+    device = resolve_device(opts.device, world.local_rank)
+    distributed.join(world, device)
+    try:
+        return Session(opts, world, device).fit()
+    finally:
+        distributed.leave(world)
+
+
+def _resume_checkpoint(opts: TrainOptions) -> tuple[dict[str, Any] | None, Path | None]:
+    if opts.resume is None:
+        return None, None
+    if opts.out is not None and opts.out.resolve() != opts.resume.resolve():
+        raise fail("--out and --resume name different run directories", hint="a resumed run writes into RUN_DIR")
+    path = opts.resume / checkpoint.LAST
+    if not opts.resume.is_dir():
+        raise fail(f"--resume {opts.resume}: no such run directory")
+    if not path.is_file():
+        raise fail(f"--resume {opts.resume}: the run directory holds no checkpoint ({checkpoint.LAST})",
+                   hint="a run writes last.pt at the end of its first epoch; start it again without --resume")
+    return checkpoint.load(path), path
+
+
+def _parts(run: RunSpec, ir: IR, model: ArchspecModel, splits: Splits, place: Placement, world: World) -> Parts:
+    recipe = run.recipe
+    at = loc_of(run.tree, ("loss", "aux_weights"))
+    weights = head_weights(recipe.loss, model.head_names, model.head_weights, at)
+    pin = place.pin_memory
+    train, sampler = train_loader(splits.train, recipe.batch_size, recipe.seed, world,
+                                  worker_count(splits.train, recipe.data.workers, world), pin)
+    val = val_loader(splits.val, recipe.batch_size, world, worker_count(splits.val, recipe.data.workers, world), pin)
+    optimizer = build_optimizer(recipe.optimizer, model.parameters())
+    scheduler = build_scheduler(recipe.schedule, optimizer, recipe.epochs, len(train))
+    step_model = distributed.wrap(model, world, place.device)
+    if recipe.compile:
+        step_model = cast(nn.Module, torch.compile(step_model))
+    transform = BatchTransform(ir.input_shape[1:], splits.mean, splits.std, recipe.data.augment,
+                               place.channels_last, place.device)
+    return Parts(model=model, step_model=step_model, optimizer=optimizer, scheduler=scheduler,
+                 loss=SpecLoss(recipe.loss.label_smoothing, weights),
+                 ema=make_ema(model, recipe.ema) if recipe.ema is not None else None,
+                 train=train, sampler=sampler, val=val, transform=transform, placement=place, world=world,
+                 classes=splits.classes, clip_grad_norm=recipe.clip_grad_norm, seed=recipe.seed,
+                 check_train=getattr(splits.train, "check_batch", None),
+                 check_val=getattr(splits.val, "check_batch", None))
+
+
+def _rng_state(device: torch.device) -> dict[str, Any]:
+    return {"cpu": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}
+
+
+def _set_rng_state(states: list[dict[str, Any]], world: World, device: torch.device) -> None:
+    mine = states[world.rank % len(states)]
+    torch.set_rng_state(mine["cpu"])
+    if device.type == "cuda" and mine.get("cuda") is not None:
+        torch.cuda.set_rng_state(mine["cuda"], device)
+
+
+def _record(epoch: int, train: Stats, val: Stats, lr: float, seconds: float) -> dict[str, Any]:
+    return {"epoch": epoch, "train_loss": train.loss, "train_top1": train.top1, "train_top5": train.top5,
+            "val_loss": val.loss, "val_top1": val.top1, "val_top5": val.top5, "lr": lr,
+            "images_per_s": train.images / seconds if seconds > 0 else 0.0, "seconds": seconds}
+
+
+def _epoch_line(r: dict[str, Any], epochs: int) -> str:
+    return (f"epoch {r['epoch']}/{epochs}  train loss {r['train_loss']:.4f} top-1 {r['train_top1']:.1%}  "
+            f"val loss {r['val_loss']:.4f} top-1 {r['val_top1']:.1%} top-5 {r['val_top5']:.1%}  "
+            f"lr {r['lr']:.3g}  {r['images_per_s']:.0f} img/s  {r['seconds']:.1f}s")
+
+
+class Session:
+    """One process's share of a run: the trainer, the epoch history and (rank 0) the run directory."""
+
+    def __init__(self, opts: TrainOptions, world: World, device: torch.device) -> None:
+        self.started = time.perf_counter()
+        self.world = world
+        ckpt, ckpt_path = _resume_checkpoint(opts)
+        self.run = resolve_run(opts.spec, opts.sets, base=ckpt["recipe"] if ckpt else None,
+                               base_name=str(ckpt_path) if ckpt_path else "")
+        self.recipe = recipe = self.run.recipe
+        self.source = opts.data or (ckpt["data"] if ckpt else recipe.data.source)
+        self.ir = ir = check(self.run.resolved, limits=opts.limits)
+        torch.manual_seed(recipe.seed)
+        self.model = build_module(ir)
+        if ckpt is not None and ckpt_path is not None:
+            checkpoint.check_fits(ckpt, self.model, self.run.resolved.ref, ckpt_path)
+        splits = open_source(self.source, recipe.data, ir.input_shape, output_classes(ir))
+        self.place = placement(recipe, device)
+        if device.type == "cuda":
+            torch.backends.cudnn.benchmark = True
+        self.place.place(self.model)
+        self.trainer = Trainer(_parts(self.run, ir, self.model, splits, self.place, world))
+        self.history: list[dict[str, Any]] = []
+        self.best: dict[str, Any] = {"epoch": 0, "val_top1": -1.0}
+        if ckpt is not None:
+            self.trainer.load_state_dict(ckpt)
+            _set_rng_state(ckpt["rng"], world, device)
+            self.history, self.best = list(ckpt["history"]), dict(ckpt["best"])
+        self.root: Path = opts.resume if opts.resume is not None else distributed.broadcast(
+            new_run_dir(opts.out, ir.name) if world.main else None, world)
+        self.progress = Progress(world.main, recipe.log_every)
+        self.files = RunFiles(self.root, f"{ir.name} on {self.source}", self.history) if world.main else None
+        self.spec_text = spec_yaml(self.run)
+        self.summary: dict[str, Any] = {
+            "spec": self.run.resolved.ref, "name": ir.name, "data": self.source,
+            "data_description": splits.description, "synthetic_data": self.source == "synthetic",
+            "device": self.place.describe(), "world_size": world.size,
+            "parameters": sum(p.numel() for p in self.model.parameters()), "epochs": recipe.epochs,
+            "averaged_weights": recipe.ema is not None, "run_dir": str(self.root)}
+
+    def fit(self) -> dict[str, Any]:
+        first = len(self.history) + 1
+        resumed = first > 1
+        self.progress.line(f"{'resuming' if resumed else 'training'} {self.run.resolved.ref} "
+                           f"({self.summary['parameters']:,} parameters) on {self.place.describe()}"
+                           + (f" x {self.world.size} processes" if self.world.distributed else ""))
+        self.progress.line(f"data: {self.summary['data_description']}")
+        self.progress.line(f"run directory: {self.root}" + (f" (continuing after epoch {first - 1})" if resumed else ""))
+        try:
+            if self.files is not None:
+                self.files.write_spec(self.spec_text)
+            for epoch in range(first, self.recipe.epochs + 1):
+                self._epoch(epoch)
+        except NonFiniteLoss as stop:
+            raise self._stopped(stop) from None
+        finally:
+            if self.files is not None:
+                self.files.close()
+        return self._finish()
+
+    def _epoch(self, epoch: int) -> None:
+        train_stats, lr, seconds = self.trainer.train_epoch(epoch, self.recipe.epochs, self.progress)
+        distributed.sync_buffers(self.model, self.world)
+        if self.trainer.p.ema is not None:
+            distributed.sync_buffers(self.trainer.p.ema.module, self.world)
+        record = _record(epoch, train_stats, self.trainer.validate(), lr, seconds)
+        self.history.append(record)
+        improved = record["val_top1"] > self.best["val_top1"]
+        if improved:
+            self.best = {"epoch": epoch, "val_top1": record["val_top1"]}
+        rng = distributed.gather(_rng_state(self.place.device), self.world)
+        if self.files is not None:
+            payload = {"format": checkpoint.FORMAT, "version": checkpoint.VERSION, "spec_name": self.ir.name,
+                       "spec_ref": self.run.resolved.ref, "spec_yaml": self.spec_text,
+                       "recipe": self.recipe.model_dump(mode="json"), "data": self.source, "epoch": epoch,
+                       "rng": rng, "history": self.history, "best": self.best, "world_size": self.world.size,
+                       **self.trainer.state_dict()}
+            checkpoint.save(payload, self.root / checkpoint.LAST)
+            if improved:
+                checkpoint.save(payload, self.root / checkpoint.BEST)
+            self.files.add_epoch(record)
+        self.progress.line(_epoch_line(record, self.recipe.epochs))
+
+    def _stopped(self, stop: NonFiniteLoss) -> Exception:
+        done = len(self.history)
+        kept = (f"the last good checkpoint is {self.root / checkpoint.LAST} (epoch {done})" if done
+                else "no checkpoint was written")
+        message = (f"training stopped: the loss became {stop.value} at step {stop.step} (epoch {stop.epoch}, "
+                   f"batch {stop.batch} of {stop.batches}); that step did not update the weights, and {kept}")
+        if self.files is not None:
+            self.files.write_summary({**self.summary, "status": "stopped", "message": message,
+                                      "completed_epochs": done, "steps": self.trainer.step, "best": self.best,
+                                      "seconds": time.perf_counter() - self.started})
+        return fail(message, hint="lower train.optimizer.lr, set train.clip_grad_norm, or check the data; "
+                                  f"then continue with --resume {self.root}")
+
+    def _finish(self) -> dict[str, Any]:
+        digests = distributed.gather(distributed.digest(self.model), self.world)
+        final = self.history[-1] if self.history else None
+        self.summary.update({"status": "completed", "completed_epochs": len(self.history), "steps": self.trainer.step,
+                             "best": self.best, "final": final, "seconds": time.perf_counter() - self.started,
+                             "replica_digests": digests, "replicas_identical": len(set(digests)) == 1})
+        if self.files is not None:
+            self.files.write_summary(self.summary)
+        if final is not None:
+            weights = "averaged weights; " if self.recipe.ema is not None else ""
+            data = "synthetic data" if self.source == "synthetic" else self.source
+            self.progress.line(f"done: val top-1 {final['val_top1']:.1%} (top-5 {final['val_top5']:.1%}; {weights}"
+                               f"best {self.best['val_top1']:.1%} at epoch {self.best['epoch']}) on {data} "
+                               f"after {self.summary['seconds']:.0f}s; run directory {self.root}")
+        distributed.barrier(self.world)
+        return self.summary
