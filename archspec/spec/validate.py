@@ -112,8 +112,8 @@ def problems_from(exc: ValidationError, tree: Any, model: type[BaseModel], what:
             expect = msgs[0] if len(msgs) == 1 else "; or ".join(msgs)
             msg = f"invalid value {_describe(node)} for {dotted or what}: {expect}"
             loc = loc_of(tree, path)
-        if loc is None or loc.line is None:
-            loc = fallback or loc
+        if loc is None or loc.file is None:
+            loc = fallback or loc  # a `--set KEY` location has no line but is the right place
         out.append(Problem(msg, loc, node_path, hint))
     return sorted(out, key=lambda p: (p.loc.line or 0) if p.loc else 0)
 
