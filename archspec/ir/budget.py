@@ -49,7 +49,7 @@ class Memory:
 
 def memory(ir: IR) -> Memory:
     """Both figures of an IR whose shapes are inferred (aux heads included: they train)."""
-    nodes = [d for _, d in ir.graph.nodes(data=True)]
+    nodes = list(ir.nodes.values())
     values = sum(d["params"] + d["buffers"] for d in nodes)
     acts = sum(math.prod(d["shape"]) for d in nodes)
     return Memory(values * BYTES_PER_VALUE, acts * BYTES_PER_VALUE)
@@ -60,7 +60,7 @@ def enforce(ir: IR, limits: Limits) -> None:
     m = memory(ir)
     problems = []
     if m.param_bytes > limits.max_param_bytes:
-        nid = max(ir.graph, key=lambda n: ir[n]["params"] + ir[n]["buffers"])
+        nid = max(ir.nodes, key=lambda n: ir[n]["params"] + ir[n]["buffers"])
         d = ir[nid]
         problems.append(Problem(
             f"the weights need {fmt_size(m.param_bytes)} in fp32 ({m.param_bytes // BYTES_PER_VALUE:,} values), "
@@ -68,7 +68,7 @@ def enforce(ir: IR, limits: Limits) -> None:
             f"has {d['params'] + d['buffers']:,}",
             d["loc"], d["path"], _allow("param", m.param_bytes)))
     if m.activation_bytes > limits.max_activation_bytes:
-        nid = max(ir.graph, key=lambda n: math.prod(ir[n]["shape"]))
+        nid = max(ir.nodes, key=lambda n: math.prod(ir[n]["shape"]))
         d = ir[nid]
         shape = "×".join(map(str, d["shape"]))
         problems.append(Problem(

@@ -16,19 +16,18 @@ MAX_DIM = 1 << 24
 
 
 def infer(ir: IR) -> IR:
-    g = ir.graph
-    g.nodes[INPUT].update(shape=ir.input_shape, in_shapes=[], params=0, buffers=0, macs=0)
+    ir[INPUT].update(shape=ir.input_shape, in_shapes=[], params=0, buffers=0, macs=0)
     if min(ir.input_shape) < 1:
         ir.error = ArchspecError([Problem(f"input shape {list(ir.input_shape)} must be positive",
-                                          g.nodes[INPUT]["loc"], "input")])
+                                          ir[INPUT]["loc"], "input")])
         return ir
     done: list[str] = []
     for nid in ir.order():
         if nid == INPUT:
             continue
-        d = g.nodes[nid]
+        d = ir[nid]
         op = REGISTRY[d["op"]]
-        ins = [g.nodes[i]["shape"] for i in d["inputs"]]
+        ins = [ir[i]["shape"] for i in d["inputs"]]
         d["in_shapes"] = ins
         try:
             out = op.infer(d["args"], ins)

@@ -13,10 +13,8 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
-import networkx as nx
-
 from archspec.errors import ArchspecError, Location, Problem, ProblemCollector, did_you_mean
-from archspec.ir.graph import INPUT, IR, Head, Scope
+from archspec.ir.graph import INPUT, IR, Head, Nodes, Scope, find_cycle
 from archspec.ops import REGISTRY
 from archspec.spec.expr import ExprError, has_expr, substitute
 from archspec.spec.models import STRUCTURAL_KINDS, BlockDef, ParamDecl
@@ -69,7 +67,7 @@ class _Lowerer:
         self.rs = rs
         self.spec = rs.spec
         self.tree = rs.tree
-        self.g = nx.DiGraph()
+        self.nodes: Nodes = {}
         self.problems = ProblemCollector()
         self.names: dict[tuple[str, ...], dict[str, tuple[str | None, Location]]] = {}
         self.heads: list[Head] = []
@@ -81,26 +79,23 @@ class _Lowerer:
 
     # ---- driver -------------------------------------------------------------------
     def run(self) -> IR:
-        self.g.add_node(INPUT, op="input", args=None, inputs=[], name=INPUT, module=(), path=INPUT,
-                        loc=self.tree.val_loc.get("input", self.tree.loc), head=None)
+        self.nodes[INPUT] = dict(op="input", args=None, inputs=[], name=INPUT, module=(), path=INPUT,
+                                 loc=self.tree.val_loc.get("input", self.tree.loc), head=None)
         self.check_defaults()
         ctx = Ctx((), (), dict(self.spec.params))
         out = self.seq(self.tree["network"], ctx, INPUT)
         self.resolve_refs()
         self.problems.raise_if_any()
-        try:
-            cycle = nx.find_cycle(self.g)
-        except nx.NetworkXNoCycle:
-            cycle = None
+        cycle = find_cycle(self.nodes)
         if cycle:
-            names = " -> ".join(u for u, _ in cycle) + f" -> {cycle[0][0]}"
-            first = self.g.nodes[cycle[0][0]]
+            names = " -> ".join(cycle + cycle[:1])
+            first = self.nodes[cycle[0]]
             raise ArchspecError([Problem(f"the graph has a cycle: {names}", first["loc"], first["path"],
                                          "`inputs:` may only create a directed acyclic graph")])
         for i, ref in self.head_sources:
             h = self.heads[i]
             self.heads[i] = Head(h.name, self._lookup(ref) or "", h.output, h.loss_weight, h.loc)
-        return IR(self.spec.name, self.rs.ref, tuple(self.spec.input), self.g, out or INPUT,
+        return IR(self.spec.name, self.rs.ref, tuple(self.spec.input), self.nodes, out or INPUT,
                   self.heads, self.scopes)
 
     def check_defaults(self) -> None:
@@ -144,7 +139,7 @@ class _Lowerer:
             module = module[:-1]
 
     def resolve_refs(self) -> None:
-        for nid, data in list(self.g.nodes(data=True)):
+        for nid, data in self.nodes.items():
             for i, inp in enumerate(data["inputs"]):
                 if isinstance(inp, Ref):
                     target = self._lookup(inp)
@@ -154,7 +149,6 @@ class _Lowerer:
                                                   did_you_mean(inp.name, visible) or "refer to a layer or block by its name"))
                         continue
                     data["inputs"][i] = target
-                    self.g.add_edge(target, nid)
 
     # ---- sequences and items ------------------------------------------------------
     def seq(self, items: Any, ctx: Ctx, inp: str | Ref, where: Location | None = None) -> str | None:
@@ -185,7 +179,7 @@ class _Lowerer:
 
     def is_side_output(self, out: str, ctx: Ctx) -> bool:
         """An aux head's output, seen from the main flow: the sequence continues past it."""
-        return ctx.head is None and self.g.nodes[out]["head"] is not None
+        return ctx.head is None and self.nodes[out]["head"] is not None
 
     def item(self, name: str, body: Any, loc: Location, ctx: Ctx, inp: str | Ref | None,
              anonymous: bool = False) -> str:
@@ -426,18 +420,15 @@ class _Lowerer:
 
     def add_node(self, path: str, name: str, kind: str, a: Any, inputs: list[str | Ref], ctx: Ctx,
                  loc: Location) -> str:
-        if self.g.number_of_nodes() > MAX_OPS:
+        if len(self.nodes) > MAX_OPS:
             # reported once; every later node is skipped, which ends any enclosing repeat
             if not self.too_big:
                 self.too_big = True
                 self.problem(f"the network expands to more than {MAX_OPS:,} ops", loc, path,
                              "check `times:` of each repeat and blocks nested in repeated blocks")
             raise _Skip()
-        self.g.add_node(path, op=kind, args=a, inputs=list(inputs), name=name, module=ctx.module, path=path,
-                        loc=loc, head=ctx.head)
-        for i in inputs:
-            if isinstance(i, str):
-                self.g.add_edge(i, path)
+        self.nodes[path] = dict(op=kind, args=a, inputs=list(inputs), name=name, module=ctx.module, path=path,
+                                loc=loc, head=ctx.head)
         return path
 
     # ---- parameter substitution ---------------------------------------------------
