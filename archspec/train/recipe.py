@@ -73,13 +73,10 @@ class Adam(Strict):
     weight_decay: NonNeg = 0.0
 
 
-class AdamW(Strict):
+class AdamW(Adam):
     """Adam with decoupled weight decay."""
 
-    kind: Literal["adamw"]
-    lr: Rate = 1e-3
-    betas: tuple[Fraction, Fraction] = (0.9, 0.999)
-    eps: Rate = 1e-8
+    kind: Literal["adamw"]  # type: ignore[assignment]
     weight_decay: NonNeg = 0.01
 
 
