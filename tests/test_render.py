@@ -33,51 +33,6 @@ XLINK = "{http://www.w3.org/1999/xlink}"
 SHIPPED = sorted(p.name for p in SPECS.glob("*.yaml"))
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
 
-TINY = """
-archspec: 1
-name: tiny
-input: [3, 32, 32]
-params: {classes: 10}
-defaults:
-  conv: {bias: false, norm: {kind: batchnorm, eps: 0.001}, act: relu, padding: same}
-blocks:
-  incep:
-    params: {c1: int, c3: {type: int, default: 8}}
-    body:
-      op: concat
-      branches:
-        b1: {op: conv, out: "${c1}", k: 1}
-        b3:
-          - b3_1: {op: conv, out: "${c3 // 2}", k: 1}
-          - b3_2: {op: conv, out: "${c3}", k: 3}
-        pool:
-          - pool_1: {op: maxpool, k: 3, stride: 1, padding: 1}
-          - pool_2: {op: conv, out: 4, k: 1}
-  res:
-    params: {scale: float}
-    body:
-      op: residual
-      scale: ${scale}
-      act: relu
-      body:
-        - r1: {op: conv, out: 8, k: 3}
-        - r2: {op: conv, out: 28, k: 1, norm: none, act: none, bias: true}
-network:
-  - conv1: {op: conv, out: 16, k: 3, stride: 2, padding: 1}
-  - mix: {op: incep, c1: 16}
-  - res: {op: repeat, block: res, times: 2, with: {scale: 0.2}}
-  - aux: {op: aux, from: mix, loss_weight: 0.3, body: [gp: gap, fl: flatten, fc: {op: linear, out: "${classes}"}]}
-  - gap: gap
-  - flat: flatten
-  - fc: {op: linear, out: "${classes}"}
-variants:
-  broken:
-    set: {blocks.res.body.body.r2.out: 20}
-  twice:
-    insert:
-      - after: network.mix
-        items: [mix2: {op: incep, c1: 12}, mix3: {op: incep, c1: 12}, mix4: {op: incep, c1: 12}]
-"""
 
 
 class Drawing:
@@ -124,7 +79,7 @@ def _title(g: ET.Element) -> str:
 
 @pytest.fixture
 def tiny(write_spec: Callable[..., Path]) -> Path:
-    return write_spec(TINY, "tiny.yaml")
+    return write_spec((ROOT / "tests" / "data" / "tiny.yaml").read_text(), "tiny.yaml")
 
 
 @cache
