@@ -2,24 +2,28 @@
 
 argparse (stdlib) keeps `archspec check` fast: no CLI framework import on its path.
 Subcommands live in `archspec.commands`, one module each. Every user error ends as one
-message on stderr and exit code 2, never a traceback.
+message on stderr and exit code 2, never a traceback — output that cannot be written
+(a closed pipe, a full disk behind `>`) included.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from typing import Sequence
 
+from archspec import __version__
 from archspec.commands import MODULES
-from archspec.errors import ArchspecError
+from archspec.errors import ArchspecError, did_you_mean, fail, os_error
 
 EXIT_USER_ERROR = 2
 
 
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="archspec", description="A declarative architecture compiler for deep learning.")
+    ap.add_argument("--version", action="version", version=f"archspec {__version__}")
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in MODULES:
         mod = importlib.import_module(f"archspec.commands.{name}")
@@ -29,12 +33,41 @@ def parser() -> argparse.ArgumentParser:
     return ap
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+def _check_command(ap: argparse.ArgumentParser, argv: Sequence[str]) -> None:
+    """argparse's "invalid choice" would be a usage dump; archspec errors suggest the closest command."""
+    names = [n for a in ap._subparsers._group_actions for n in a.choices] if ap._subparsers else []  # type: ignore[union-attr]
+    if argv and not argv[0].startswith("-") and argv[0] not in names:
+        raise fail(f"unknown command {argv[0]!r}", hint=did_you_mean(argv[0], names) or f"commands: {', '.join(names)}")
+
+
+def _discard_stdout() -> None:
     try:
-        return args.run(args)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a file descriptor (captured): nothing will flush it
+        pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        ap = parser()
+        _check_command(ap, argv)
+        args = ap.parse_args(argv)
+        rc = args.run(args)
+        sys.stdout.flush()  # a full disk behind `>` shows here, while it can still be reported
+        return rc
     except ArchspecError as e:
         print(str(e), file=sys.stderr)
+        return EXIT_USER_ERROR
+    except BrokenPipeError:
+        # the reader (`| head`) has gone: point stdout at nothing so the exit's flush cannot fail again
+        _discard_stdout()
+        print(fail("the output was closed before archspec finished writing it (broken pipe)",
+                   hint="expected after `| head`; redirect to a file (`> FILE`) for the whole output"), file=sys.stderr)
+        return EXIT_USER_ERROR
+    except OSError as e:
+        what = "the output" if e.filename is None else None
+        print(os_error(e, what, "write" if what else "read or write"), file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -7,6 +7,7 @@ node path, so the CLI can print them all at once and exit with code 2 — never 
 from __future__ import annotations
 
 import difflib
+import errno
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -82,17 +83,51 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
 
 
 class ProblemCollector:
-    """Gathers independent problems so several errors are reported together."""
+    """Gathers independent problems so several errors are reported together. A mistake in a
+    block template shows in every instance at the same place: it is reported once, with the
+    number of instances, not thousands of times."""
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
+        self._seen: dict[tuple[str, Location | None, str | None], list[int]] = {}
 
     def add(self, err: ArchspecError | Problem) -> None:
-        if isinstance(err, ArchspecError):
-            self.problems.extend(err.problems)
-        else:
-            self.problems.append(err)
+        for p in err.problems if isinstance(err, ArchspecError) else [err]:
+            key = (p.message, p.loc, p.hint)
+            if key in self._seen:
+                self._seen[key][1] += 1
+                continue
+            self._seen[key] = [len(self.problems), 1]
+            self.problems.append(p)
 
     def raise_if_any(self) -> None:
         if self.problems:
-            raise ArchspecError(list(self.problems))
+            out = list(self.problems)
+            for i, n in self._seen.values():
+                if n > 1:
+                    p = out[i]
+                    out[i] = Problem(f"{p.message} (and in {n - 1:,} more instances)", p.loc, p.path, p.hint)
+            raise ArchspecError(out)
+
+
+_OS_HINTS = {
+    errno.ENOSPC: "free space on that device, or write somewhere else",
+    errno.EDQUOT: "free space within your quota, or write somewhere else",
+    errno.EROFS: "that file system is read-only: write somewhere else",
+    errno.EACCES: "you may not write there: choose a writable place, or change its permissions",
+    errno.EPERM: "you may not write there: choose a writable place, or change its permissions",
+    errno.ENOENT: "create the folder first, or check the path",
+    errno.ENOTDIR: "a part of the path is a file, not a folder: check the path",
+    errno.EISDIR: "that is a folder: name a file inside it",
+    errno.EPIPE: "the reader went away; run the command again with its output to a file",
+}
+
+
+def os_error(e: OSError, what: str | None = None, action: str = "write") -> ArchspecError:
+    """An operating-system failure (full disk, read-only, missing folder, ...) as a user error:
+    `cannot {action} {what}: {reason} (ERRNO)`, `what` defaulting to the file the error names."""
+    where = what or (str(e.filename) if e.filename is not None else "a file")
+    reason = e.strerror or str(e)
+    name = errno.errorcode.get(e.errno or 0)
+    return fail(f"cannot {action} {where}: {reason}" + (f" ({name})" if name else ""),
+                hint=_OS_HINTS.get(e.errno or 0, "check the path, the permissions and the free space"))

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Creates .venv with archspec and its dependencies on a fresh machine.
-# torch is pinned to the CPU build first: a bare `torch` requirement would pull a multi-GB CUDA build.
+# Creates .venv with archspec and its dependencies on a fresh machine, at the versions of the
+# lock (constraints.txt; regenerate it with scripts/lock.sh). Usage: setup.sh [EXTRAS], e.g. `dev`.
+# torch is installed first at its CPU build: a bare `torch` requirement would pull a multi-GB CUDA build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="${1:-}"
@@ -12,5 +13,6 @@ if ! command -v dot >/dev/null 2>&1; then
   fi
 fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/pip install -q --disable-pip-version-check torch==2.13.0
-.venv/bin/pip install -q --disable-pip-version-check -e ".${extras:+[$extras]}"
+pip() { .venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt "$@"; }
+pip torch==2.13.0
+pip -e ".${extras:+[$extras]}"

@@ -10,6 +10,17 @@ ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
 
 
+def shipped_refs() -> list[str]:
+    """Every shipped spec file and each of its variants, as `name.yaml[#variant]`."""
+    import archspec
+
+    refs = []
+    for path in sorted(SPECS.glob("*.yaml")):
+        refs.append(path.name)
+        refs += [f"{path.name}#{v}" for v in archspec.load(path).spec.variants]
+    return refs
+
+
 @pytest.fixture
 def write_spec(tmp_path: Path) -> Callable[..., Path]:
     """Write dedented YAML to tmp_path/name and return its path."""

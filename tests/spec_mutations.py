@@ -7,7 +7,12 @@ Python exception of any other type is a crash of archspec, never the user's faul
 
 Mutations start from real specs (the shipped ones and tests/data/tiny.yaml) so that most
 of them get deep into resolution, lowering and shape inference instead of dying in the
-first YAML line; the purely random strategies cover the YAML loader itself.
+first YAML line; the purely random strategies cover the YAML loader itself, and
+`structural_spec` builds the corners mutation seldom reaches: names that are module
+attributes, blocks that use the previous block several times, aux heads inside sequences
+and blocks, hostile spec names. Beyond "no other exception", the oracle holds accepted
+specs to what `check` promises: a safe name, a bounded time, and (where it runs them)
+a training forward with one output per aux head.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import copy
 import json
 import re
 import shutil
+import time
 import traceback
 from functools import lru_cache
 from pathlib import Path
@@ -48,6 +54,17 @@ HOSTILE_TEXT = [
     "\x00", "\x1b[31m", "\ufeff", "{<<: {a: 1}}", "{? [a, b] : c}", "!!set {a, b}", "!!omap [a: 1]", "'unterminated",
 ]
 """Text spliced in place of a value: what the loader and evaluator must refuse calmly."""
+
+RISKY_NAMES: list[Any] = ["training", "forward", "eval", "to", "cuda", "half", "parameters", "state_dict",
+                          "__init__", "_modules", "_parameters", "_steps", "_out", "_head_out", "spec_name",
+                          "head_names", "T_destination", "input", "c1\n", "", "body", None, True, False, 0]
+"""Item names that are attributes of the compiled modules, or YAML non-strings, or reserved."""
+SPEC_NAMES = ["net", "../../../tmp/x/pwned", "/tmp/abs", 'a"b', "a\nb", "<x>", "a<b", ".hidden", "-rf", "a b",
+              "x" * 200, "ok-1.2", "a\\G", "inception_v3#v", ""]
+MAX_CHECK_S = 30.0
+"""No spec may keep `check` (and the build and forward that follow) busy longer: exponential blocks
+once took minutes, then crashed. Measured as this process's CPU time, so a loaded machine's waits
+do not count: a 16,393-op network took 9.7 s of CPU and 36 s of wall time at load average 5."""
 
 
 def sources() -> list[Path]:
@@ -262,11 +279,46 @@ def random_spec(draw: st.DrawFn) -> str:
     return yaml.safe_dump(spec, sort_keys=False)
 
 
+@st.composite
+def structural_spec(draw: st.DrawFn) -> str:
+    """A small valid-looking network with a chain of blocks, each using the previous one
+    `fan` times (2**depth ops at fan 2, depth nested scopes at fan 1), aux heads inside a
+    `seq` and inside the innermost block, and now and then one risky item name or a hostile
+    spec name (one at a time, so the other corners are reached too)."""
+    risky = draw(st.one_of(st.none(), st.none(), st.sampled_from(RISKY_NAMES)))
+    at = draw(st.integers(0, 8))
+    made = [0]
+
+    def name(default: str) -> Any:
+        made[0] += 1
+        return risky if made[0] == at and risky is not None else default
+
+    depth, fan = draw(st.integers(0, 45)), draw(st.integers(1, 3))
+    head = {"op": "aux", "from": "c", "loss_weight": 0.3, "body": [{"g": "gap"}, {"f": "flatten"},
+                                                                   {"l": {"op": "linear", "out": 3}}]}
+    network: list[Any] = [{name("stem"): {"op": "conv", "out": 4, "k": 3, "padding": 1}}]
+    if draw(st.booleans()):
+        seq = [{name("c"): {"op": "conv", "out": 4, "k": 3, "padding": 1}}, {name("a"): head},
+               {name("d"): {"op": "conv", "out": 4, "k": 1}}]
+        network.append({name("s"): {"op": "seq", "body": seq}})
+    inner: list[Any] = [{name("c"): {"op": "conv", "out": 4, "k": 3, "padding": 1}}]
+    if draw(st.booleans()):
+        inner.append({name("h"): head})
+    blocks: dict[str, Any] = {"b0": {"body": inner}}
+    for i in range(1, depth + 1):
+        blocks[f"b{i}"] = {"body": [{name(f"x{j}"): {"op": f"b{i - 1}"}} for j in range(fan)]}
+    network += [{name("top"): {"op": f"b{depth}"}}, {"gp": "gap"}, {"fl": "flatten"}, {"fc": {"op": "linear", "out": 5}}]
+    spec_name = draw(st.one_of(st.just("generated"), st.just("generated"), st.sampled_from(SPEC_NAMES)))
+    spec = {"archspec": 1, "name": spec_name, "input": [3, 8, 8], "blocks": blocks, "network": network}
+    return yaml.safe_dump(spec, sort_keys=False, allow_unicode=True)
+
+
 def hostile_spec(texts: dict[str, str]) -> st.SearchStrategy[tuple[str, str]]:
-    """(source name, spec text): a mutation of one of `texts`, or random YAML."""
+    """(source name, spec text): a mutation of one of `texts`, a structural spec, or random YAML."""
     sourced = st.sampled_from(sorted(texts)).flatmap(
         lambda name: st.tuples(st.just(name), st.one_of(tree_mutation(texts[name]), text_mutation(texts[name]))))
-    return st.one_of(sourced, st.tuples(st.just("random"), st.one_of(random_spec(), random_yaml())))
+    return st.one_of(sourced, st.tuples(st.just("generated"), structural_spec()),
+                     st.tuples(st.just("random"), st.one_of(random_spec(), random_yaml())))
 
 
 class ContractViolation(AssertionError):
@@ -302,23 +354,48 @@ def check_spec(path: Path, variant: str | None = None, run_forward: bool = False
     """The oracle: check (and optionally build and run) one spec and name the outcome
     ('ok' or 'error: <kind>'); any other exception propagates — archspec crashed."""
     ref = f"{path}#{variant}" if variant else str(path)
+    start = time.process_time()
     try:
         ir = archspec.check(ref, overrides)
+        _verify_accepted(ir)
         if run_forward and ir.totals()["macs"] <= FORWARD_MACS:
             _forward(ir)
+        outcome = "ok"
     except ArchspecError as e:
         verify_error(e, str(path))
-        return "error: " + error_kind(e)
-    return "ok"
+        outcome = "error: " + error_kind(e)
+    seconds = time.process_time() - start
+    if seconds > MAX_CHECK_S:
+        raise ContractViolation(f"check took {seconds:.0f} s (at most {MAX_CHECK_S:.0f}): {outcome}")
+    return outcome
+
+
+def _verify_accepted(ir: Any) -> None:
+    """An accepted name is a plain file name: render and train write NAME.svg and NAME-... here."""
+    if Path(ir.name).name != ir.name or ir.name.startswith(".") or not ir.name.isprintable() or '"' in ir.name:
+        raise ContractViolation(f"check accepted the spec name {ir.name!r}, unsafe as a file name or DOT id")
 
 
 def _forward(ir: Any) -> None:
     import torch
 
+    from archspec.render import dot_source
+
+    dot_source(ir)
     model = archspec.build(ir)
     model.train()  # aux heads run too; batch 2 so batchnorm on 1×1 maps has two values per channel
-    with torch.no_grad():
-        model(torch.zeros(2, *ir.input_shape))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # hundreds of tiny convs: threads only spin (seconds on a busy machine)
+    try:
+        with torch.no_grad():
+            out = model(torch.zeros(2, *ir.input_shape))
+            got = len(out) if isinstance(out, tuple) else 1
+            if got != 1 + len(ir.heads):
+                raise ContractViolation(f"training forward returned {got} outputs for {len(ir.heads)} aux heads")
+            if not isinstance(model.eval()(torch.zeros(2, *ir.input_shape)), torch.Tensor):
+                raise ContractViolation("eval forward returned more than the logits")
+    finally:
+        torch.set_num_threads(threads)
 
 
 def crash_summary(exc: BaseException) -> str:

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, SPECS
+from conftest import ROOT, SPECS, shipped_refs
 
 TINY = ROOT / "tests" / "data" / "tiny.yaml"
 
@@ -36,7 +36,7 @@ def test_summary_json_shape():
 
 
 def test_summary_block_depth_aggregates():
-    r = run("summary", str(TINY), "--format", "json", "--depth", "block")
+    r = run("summary", str(TINY), "--format", "json", "--level", "block")
     nodes = {n["name"]: n for n in json.loads(r.stdout)["nodes"]}
     assert list(nodes) == ["conv1", "mix", "res", "aux", "gap", "flat", "fc"]
     assert nodes["res"]["op"] == "res ×2" and nodes["res"]["params"] == 2 * (2032 + 252)
@@ -80,3 +80,74 @@ def test_schema_validates_shipped_specs():
     schema = json.loads(run("schema").stdout)
     for path in [*SPECS.glob("*.yaml"), TINY]:
         jsonschema.validate(yaml.safe_load(path.read_text()), schema)
+
+
+def test_version_and_unknown_command():
+    import archspec
+
+    assert run("--version").stdout == f"archspec {archspec.__version__}\n"
+    r = run("chek", str(TINY))
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr == "error: unknown command 'chek'\n    hint: did you mean 'check' or 'schema'?\n"
+
+
+def test_a_closed_pipe_is_one_message():
+    p = subprocess.Popen([sys.executable, "-m", "archspec", "summary", str(SPECS / "inception_resnet_v2.yaml")],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    assert p.stdout is not None and p.stderr is not None
+    p.stdout.close()  # no reader left: the first write fails with EPIPE
+    err = p.stderr.read().decode()
+    assert p.wait() == 2
+    assert err == ("error: the output was closed before archspec finished writing it (broken pipe)\n"
+                   "    hint: expected after `| head`; redirect to a file (`> FILE`) for the whole output\n")
+
+
+class FullDisk:
+    def write(self, text: str) -> int:
+        raise OSError(28, "No space left on device")
+
+    def flush(self) -> None:
+        pass
+
+
+def test_a_full_disk_behind_stdout_is_one_message(monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from archspec.cli import main
+
+    monkeypatch.setattr(sys, "stdout", FullDisk())
+    assert main(["check", str(TINY)]) == 2
+    assert capsys.readouterr().err == ("error: cannot write the output: No space left on device (ENOSPC)\n"
+                                       "    hint: free space on that device, or write somewhere else\n")
+
+
+def test_list_computes_every_shipped_spec_and_variant(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "archspec", "list", "--format", "json"], capture_output=True,
+                       text=True, cwd=tmp_path)  # any directory: the specs are package data
+    assert r.returncode == 0, r.stderr
+    rows = {e["ref"]: e for e in json.loads(r.stdout)}
+    assert sorted(rows) == sorted(r.replace(".yaml", "") for r in shipped_refs())
+    assert rows["inception_v3"] == {"ref": "inception_v3", "input": [3, 299, 299], "params": 23_834_568,
+                                    "train_params": 27_161_264, "macs": 5_713_216_096,
+                                    "description": "Inception-v3 (Szegedy et al. 2016), torchvision/TF-slim layout"}
+    assert rows["inception_v3#lowres79"]["input"] == [3, 79, 79]
+    assert rows["googlenet#torchvision"]["params"] == 6_624_904
+    assert rows["resnet50"]["params"] == 25_557_032 and rows["resnet50"]["macs"] == 4_089_184_256
+    assert rows["inception_resnet_v2"]["train_params"] == rows["inception_resnet_v2"]["params"] == 55_843_464
+
+
+def test_shipped_schema_is_fresh():
+    from archspec.spec.schema import json_schema
+
+    shipped = (ROOT / "docs" / "archspec.schema.json").read_text(encoding="utf-8")
+    assert shipped == json.dumps(json_schema(), indent=2) + "\n", \
+        "run `archspec schema -o docs/archspec.schema.json` to regenerate it"
+
+
+def test_cli_reference_is_fresh():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("cli_reference", ROOT / "scripts" / "cli_reference.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert not module.stale(), "run `python scripts/cli_reference.py` to regenerate docs/cli.md"

@@ -207,9 +207,12 @@ def test_extends_cycle(write_spec):
 
 
 def test_extends_only_spec_files(write_spec):
-    path = write_spec("archspec: 1\nname: a\nextends: /etc/passwd\n")
-    with pytest.raises(ArchspecError, match="is not a spec file"):
+    write_spec("not: a spec\n", "notes.txt")
+    path = write_spec("archspec: 1\nname: a\nextends: notes.txt\n")
+    with pytest.raises(ArchspecError) as info:
         archspec.check(path)
+    assert str(info.value.first) == (f"{path}:3:10: error: {path.parent / 'notes.txt'} is not a spec file\n"
+                                     "    hint: a spec (and anything it extends) must be a .yaml or .yml file")
 
 
 def test_several_independent_errors_reported_together(write_spec):

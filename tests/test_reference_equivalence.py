@@ -5,11 +5,16 @@ randomised too, so a misplaced BN tensor cannot hide behind the identity) is imp
 `archspec.load_reference_weights`, and both run on the same random input: eval-mode outputs
 must agree within 1e-5 (max abs), and the train-mode aux-head outputs too where the
 reference has heads. The reference libraries are not dependencies of archspec: these tests
-skip where they do not import; ../shared/tools/refenv.sh builds an environment where they do.
+skip where they do not import; scripts/refenv.sh builds an environment where they do, and
+scripts/test.sh runs them there with ARCHSPEC_REQUIRE_REFERENCE=1, which turns a reference that
+fails to import into a failure instead of a silent skip.
 """
 
 from __future__ import annotations
 
+import importlib
+import os
+from types import ModuleType
 from typing import Callable
 
 import pytest
@@ -21,6 +26,13 @@ from archspec.torch_backend.weights import WeightMapping
 from conftest import SPECS
 
 TOL = 1e-5
+
+
+def reference_library(module: str) -> ModuleType:
+    """The reference library, or a skip where it is not installed (a failure when it is required)."""
+    if os.environ.get("ARCHSPEC_REQUIRE_REFERENCE"):
+        return importlib.import_module(module)
+    return pytest.importorskip(module)
 
 
 def randomize_norms(model: nn.Module, seed: int = 0) -> None:
@@ -35,11 +47,11 @@ def randomize_norms(model: nn.Module, seed: int = 0) -> None:
                 m.bias.copy_(torch.randn(n, generator=g) * 0.1)
 
 
-def imported(spec: str, reference: nn.Module, keep: Callable[[str], bool] = lambda name: True
-             ) -> tuple[nn.Module, WeightMapping]:
+def imported(spec: str, reference: nn.Module, keep: Callable[[str], bool] = lambda name: True,
+             overrides: list[str] | None = None) -> tuple[nn.Module, WeightMapping]:
     """The compiled spec with the reference's weights (those whose names `keep` accepts)."""
     randomize_norms(reference)
-    model = archspec.build(SPECS / spec)
+    model = archspec.build(SPECS / spec, overrides)
     state = {k: v for k, v in reference.state_dict().items() if keep(k)}
     return model, archspec.load_reference_weights(model, state)
 
@@ -69,7 +81,7 @@ def train_outputs(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, ...]
 
 
 def test_googlenet_torchvision():
-    models = pytest.importorskip("torchvision.models")
+    models = reference_library("torchvision.models")
     torch.manual_seed(0)
     ref = models.googlenet(weights=None, aux_logits=True, init_weights=False)
     model, mapping = imported("googlenet.yaml#torchvision", ref)
@@ -83,7 +95,7 @@ def test_googlenet_torchvision():
 
 
 def test_inception_v3_torchvision():
-    models = pytest.importorskip("torchvision.models")
+    models = reference_library("torchvision.models")
     torch.manual_seed(0)
     ref = models.inception_v3(weights=None, aux_logits=True, init_weights=False)
     model, mapping = imported("inception_v3.yaml", ref)
@@ -95,8 +107,29 @@ def test_inception_v3_torchvision():
     assert max(max_diff(logits, ref_logits), max_diff(aux, ref_aux)) <= TOL
 
 
-def test_inception_v4_timm():
+@pytest.mark.parametrize("spec, build, heads", [
+    ("googlenet.yaml#torchvision", lambda tv, timm: tv.googlenet(weights=None, aux_logits=False, init_weights=False),
+     "training-only heads aux1, aux2: their 20 tensors"),
+    ("inception_v3.yaml", lambda tv, timm: tv.inception_v3(weights=None, aux_logits=False, init_weights=False),
+     "training-only head AuxLogits: its 14 tensors"),
+    ("inception_v3.yaml", lambda tv, timm: timm.create_model("inception_v3", pretrained=False),
+     "training-only head AuxLogits: its 14 tensors"),
+], ids=["googlenet_torchvision", "inception_v3_torchvision", "inception_v3_timm"])
+def test_references_without_training_only_heads_import(spec, build, heads):
+    """Built without aux heads (torchvision's aux_logits=False, timm's inception_v3): the rest
+    imports, eval outputs agree, the heads keep their initial values and the report says so."""
+    tv = pytest.importorskip("torchvision.models")
     timm = pytest.importorskip("timm")
+    torch.manual_seed(0)
+    ref = build(tv, timm)
+    model, mapping = imported(spec, ref)
+    assert f"the reference has no {heads} keep their initial values" in mapping.summary()
+    side = 299 if "inception" in spec else 224
+    assert eval_diff(model, ref, torch.randn(2, 3, side, side)) <= TOL
+
+
+def test_inception_v4_timm():
+    timm = reference_library("timm")
     torch.manual_seed(0)
     ref = timm.create_model("inception_v4", pretrained=False)
     model, mapping = imported("inception_v4.yaml", ref)
@@ -105,7 +138,7 @@ def test_inception_v4_timm():
 
 
 def test_inception_resnet_v2_timm():
-    timm = pytest.importorskip("timm")
+    timm = reference_library("timm")
     torch.manual_seed(0)
     ref = timm.create_model("inception_resnet_v2", pretrained=False)
     model, mapping = imported("inception_resnet_v2.yaml", ref)
@@ -114,7 +147,7 @@ def test_inception_resnet_v2_timm():
 
 
 def test_inception_resnet_v1_facenet_backbone():
-    facenet = pytest.importorskip("facenet_pytorch")
+    facenet = reference_library("facenet_pytorch")
     torch.manual_seed(0)
     ref = facenet.InceptionResnetV1()
     # facenet's face-embedding head (last_linear, last_bn) is not the paper's: the backbone is compared
@@ -133,10 +166,131 @@ def test_inception_resnet_v1_facenet_backbone():
 
 
 def test_facenet_head_is_reported_not_dropped():
-    facenet = pytest.importorskip("facenet_pytorch")
+    facenet = reference_library("facenet_pytorch")
     ref = facenet.InceptionResnetV1()
     model = archspec.build(SPECS / "inception_resnet_v1.yaml#backbone")
     before = {k: v.clone() for k, v in model.state_dict().items()}
     with pytest.raises(archspec.ArchspecError, match=r"no place for reference tensors last_linear\.weight"):
         archspec.load_reference_weights(model, ref.state_dict())
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # nothing half-loaded
+
+
+def test_resnet50_torchvision():
+    models = reference_library("torchvision.models")
+    torch.manual_seed(0)
+    ref = models.resnet50(weights=None)
+    model, mapping = imported("resnet50.yaml", ref)
+    assert len(mapping.pairs) == len(ref.state_dict())
+    assert sum(p.numel() for p in model.parameters()) == 25_557_032
+    assert eval_diff(model, ref, torch.randn(2, 3, 224, 224)) <= TOL
+
+
+def test_mobilenet_v2_torchvision():
+    models = reference_library("torchvision.models")
+    torch.manual_seed(0)
+    ref = models.mobilenet_v2(weights=None)
+    model, mapping = imported("mobilenet_v2.yaml", ref)
+    assert len(mapping.pairs) == len(ref.state_dict())
+    assert sum(p.numel() for p in model.parameters()) == 3_504_872
+    assert eval_diff(model, ref, torch.randn(2, 3, 224, 224)) <= TOL
+
+
+@pytest.mark.parametrize("library", ["torchvision", "timm"])
+def test_efficientnet_b0(library):
+    torch.manual_seed(0)
+    if library == "timm":
+        ref = reference_library("timm").create_model("efficientnet_b0", pretrained=False)
+    else:
+        ref = reference_library("torchvision.models").efficientnet_b0(weights=None)
+    model, mapping = imported("efficientnet_b0.yaml", ref)
+    assert len(mapping.pairs) == len(ref.state_dict())
+    assert sum(p.numel() for p in model.parameters()) == 5_288_548
+    assert eval_diff(model, ref, torch.randn(2, 3, 224, 224)) <= TOL
+
+
+@pytest.mark.parametrize("variant, params, size", [("b1", 7_794_184, 240), ("b2", 9_109_994, 260)])
+def test_efficientnet_compound_scaling_timm(variant: str, params: int, size: int) -> None:
+    # the #b1 / #b2 variants are b0 with the spec's scale: multipliers, nothing written by hand
+    torch.manual_seed(0)
+    ref = reference_library("timm").create_model(f"efficientnet_{variant}", pretrained=False)
+    model, mapping = imported(f"efficientnet_b0.yaml#{variant}", ref)
+    assert len(mapping.pairs) == len(ref.state_dict())
+    assert sum(p.numel() for p in model.parameters()) == params
+    assert eval_diff(model, ref, torch.randn(1, 3, size, size)) <= TOL
+
+
+def test_mobilenet_v2_width_half_torchvision() -> None:
+    models = reference_library("torchvision.models")
+    torch.manual_seed(0)
+    ref = models.mobilenet_v2(weights=None, width_mult=0.5)
+    model, mapping = imported("mobilenet_v2.yaml", ref, overrides=["scale.width=0.5"])
+    assert len(mapping.pairs) == len(ref.state_dict())
+    assert sum(p.numel() for p in model.parameters()) == 1_968_680
+    assert eval_diff(model, ref, torch.randn(2, 3, 224, 224)) <= TOL
+
+
+def test_seresnet50_timm():
+    timm = reference_library("timm")
+    torch.manual_seed(0)
+    ref = timm.create_model("seresnet50", pretrained=False)
+    model, mapping = imported("seresnet50.yaml", ref)
+    assert len(mapping.pairs) == len(ref.state_dict())
+    assert sum(p.numel() for p in model.parameters()) == 28_088_024
+    assert eval_diff(model, ref, torch.randn(2, 3, 224, 224)) <= TOL
+
+
+def test_mobilenet_v3_large_torchvision():
+    models = reference_library("torchvision.models")
+    torch.manual_seed(0)
+    ref = models.mobilenet_v3_large(weights=None)
+    model, mapping = imported("mobilenet_v3_large.yaml", ref)
+    assert len(mapping.pairs) == len(ref.state_dict())
+    assert sum(p.numel() for p in model.parameters()) == 5_483_032
+    assert eval_diff(model, ref, torch.randn(2, 3, 224, 224)) <= TOL
+
+
+def test_xception_timm_legacy():
+    timm = reference_library("timm")
+    torch.manual_seed(0)
+    ref = timm.create_model("legacy_xception", pretrained=False)
+    model, mapping = imported("xception.yaml", ref)
+    assert len(mapping.pairs) == len(ref.state_dict())
+    assert sum(p.numel() for p in model.parameters()) == 22_855_952
+    assert eval_diff(model, ref, torch.randn(1, 3, 299, 299)) <= TOL
+
+
+def layer_scale_last(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """torchvision's CNBlock registers its γ (`features.1.0.layer_scale`) before the block's
+    layers but applies it after them, where the spec computes it; modules that do not map by
+    name are paired in order, so each γ is moved behind its block's tensors (same keys, same
+    values: only the order of the mapping changes)."""
+    scales = {k.rpartition(".")[0]: k for k in state if k.endswith(".layer_scale")}
+    out: dict[str, torch.Tensor] = {}
+    for key in [k for k in state if not k.endswith(".layer_scale")]:
+        out[key] = state[key]
+        owner = key.rpartition(".block.")[0]
+        if owner in scales and key.startswith(owner + ".block.5."):
+            out[scales[owner]] = state[scales[owner]]
+    assert len(out) == len(state)
+    return out
+
+
+def test_convnext_tiny_torchvision():
+    models = reference_library("torchvision.models")
+    torch.manual_seed(0)
+    ref = models.convnext_tiny(weights=None)
+    g = torch.Generator().manual_seed(0)
+    with torch.no_grad():  # γ starts at 1e-6, which would hide the blocks, and the norms at 1 and 0
+        for name, p in ref.named_parameters():
+            if name.endswith("layer_scale"):
+                p.copy_(torch.rand(p.shape, generator=g) + 0.5)
+        for m in ref.modules():
+            if isinstance(m, nn.LayerNorm):
+                m.weight.copy_(torch.rand(m.weight.shape, generator=g) + 0.5)
+                m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.1)
+    model = archspec.build(SPECS / "convnext_tiny.yaml")
+    state = ref.state_dict()
+    mapping = archspec.load_reference_weights(model, layer_scale_last(state))
+    assert len(mapping.pairs) == len(state)
+    assert sum(p.numel() for p in model.parameters()) == 28_589_128
+    assert eval_diff(model, ref, torch.randn(2, 3, 224, 224)) <= TOL

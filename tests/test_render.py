@@ -203,12 +203,13 @@ def test_without_dot_the_source_is_kept_and_the_error_says_how_to_install(
 
 
 def test_without_dot_on_path_in_a_real_process(tiny: Path, tmp_path: Path) -> None:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "python").symlink_to(sys.executable)
-    r = subprocess.run([str(bin_dir / "python"), "-m", "archspec", "render", str(tiny), "-o", str(tmp_path / "t.png")],
-                       check=False, capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PATH": str(bin_dir)})
-    assert r.returncode == 2 and "apt-get install graphviz" in r.stderr
+    # the same interpreter (so the same venv and packages), with a PATH on which there is no `dot`
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    r = subprocess.run([sys.executable, "-m", "archspec", "render", str(tiny), "-o", str(tmp_path / "t.png")],
+                       check=False, capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PATH": str(empty)})
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "apt-get install graphviz" in r.stderr
     assert (tmp_path / "t.gv").stat().st_size > 0
 
 
@@ -279,16 +280,12 @@ def test_shipped_spec_block_level_shows_every_op_once(name: str, tmp_path: Path)
     ("googlenet.yaml", set()),                      # every inception module has its own widths
 ])
 def test_shipped_spec_folds_its_stacks(name: str, runs: set[int], tmp_path: Path) -> None:
-    if name not in SHIPPED:
-        pytest.skip(f"{name} is not shipped yet")
     d = draw(shipped(name), tmp_path)
     assert set(d.folds().values()) == runs
 
 
 @needs_dot
 def test_inception_v3_block_picture(tmp_path: Path) -> None:
-    if "inception_v3.yaml" not in SHIPPED:
-        pytest.skip("inception_v3 is not shipped yet")
     d = draw(shipped("inception_v3.yaml"), tmp_path)
     assert "Mixed_6c … Mixed_6d" in d.text("Mixed_6c") and "Mixed_6d" not in d.nodes
     assert "Mixed_5b" in d.nodes and "Mixed_5c" in d.nodes and "Mixed_5d" in d.nodes
@@ -307,3 +304,53 @@ def test_gallery_is_up_to_date() -> None:
     sys.modules["gallery"] = gallery  # dataclasses look their module up there
     spec.loader.exec_module(gallery)
     assert gallery.stale() == [], "run `python scripts/gallery.py` to regenerate docs/gallery/"
+
+
+# ---- hostile text and default file names -------------------------------------------------
+
+HOSTILE = """archspec: 1
+name: hostile
+input: [3, 16, 16]
+blocks:
+  u:
+    params: {tag: str}
+    body: [c: {op: conv, out: 4, k: 1}]
+network:
+  - b: {op: u, tag: "a\\"b <i>x</i> \\\\G ] }"}
+  - c: {op: conv, out: 4, k: 40}
+"""
+
+
+def test_user_text_cannot_break_or_inject_into_the_dot_source(write_spec: Callable[..., Path]) -> None:
+    src = dot_source(archspec.analyze(write_spec(HOSTILE)))
+    assert "u(tag=a&quot;b &lt;i&gt;x&lt;/i&gt; \\\\G ] })" in src  # HTML-escaped, backslash doubled
+    assert src.count("->") == 2 and "<i>" not in src
+
+
+def test_plain_dot_strings_keep_backslashes_and_never_become_html() -> None:
+    from archspec.render.labels import dot_text
+    import graphviz
+
+    g = graphviz.Digraph(dot_text("g"))
+    g.node(dot_text("<x>"), "n", tooltip=dot_text('say "\\G"'))
+    assert '"<x>" [label=n tooltip="say \\"\\\\G\\""]' in g.source
+
+
+@needs_dot
+def test_hostile_text_renders(write_spec: Callable[..., Path], tmp_path: Path) -> None:
+    d = Drawing(render(archspec.analyze(write_spec(HOSTILE)), tmp_path / "h.svg"))
+    assert 'u(tag=a"b <i>x</i> \\G ] })' in d.text("b")
+
+
+def test_render_names_a_variant_diagram_after_the_variant(tiny: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from archspec.commands.render import default_output
+
+    assert default_output("inception_v3", "lowres79") == "inception_v3-lowres79.svg"
+    assert default_output("inception_v3", None) == "inception_v3.svg"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tiny.svg").write_text("the base diagram")
+    if shutil.which("dot") is None:
+        return
+    assert main(["render", f"{tiny}#wide"]) == 0
+    assert (tmp_path / "tiny-wide.svg").is_file() and (tmp_path / "tiny.svg").read_text() == "the base diagram"

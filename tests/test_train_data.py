@@ -29,7 +29,7 @@ def write_cifar(root: Path, labels: list[int] | None = None) -> Path:
     for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
         batch = {b"batch_label": name.encode(), b"filenames": [b"img.png"] * N_PER_FILE,
                  b"data": rng.integers(0, 256, (N_PER_FILE, 3072), dtype=np.uint8),
-                 b"labels": list(labels) if labels is not None else [i % 10 for i in range(N_PER_FILE)]}
+                 b"labels": labels if labels is not None else [i % 10 for i in range(N_PER_FILE)]}
         with (root / name).open("wb") as f:
             pickle.dump(batch, f, protocol=2)
     return root
@@ -104,6 +104,31 @@ def test_cifar10_mislabelled_file(tmp_path: Path) -> None:
         open_source(f"cifar10:{root}", Data(), (3, 32, 32), 10)
 
 
+@pytest.mark.parametrize("label, says", [
+    ("3", "label '3' of image 5 is not a class number (an integer 0..9)"),
+    ([1, 2], "label [1, 2] of image 5 is not a class number (an integer 0..9)"),
+    (0.5, "label 0.5 of image 5 is not a class number (an integer 0..9)"),
+    (True, "label True of image 5 is not a class number (an integer 0..9)"),
+    (-1, "label -1 of image 5 is outside 0..9 (1 such labels)"),
+])
+def test_cifar10_labels_are_class_numbers(tmp_path: Path, label: object, says: str) -> None:
+    labels: list = [3] * N_PER_FILE
+    labels[5] = label
+    root = write_cifar(tmp_path / "cifar", labels=labels)
+    with pytest.raises(ArchspecError) as e:
+        open_source(f"cifar10:{root}", Data(), (3, 32, 32), 10)
+    assert str(e.value).startswith(f"error: CIFAR-10 file {root / 'data_batch_1'}: {says}\n    hint: download")
+
+
+def test_cifar10_labels_as_an_array(tmp_path: Path) -> None:
+    root = write_cifar(tmp_path / "cifar", labels=np.arange(N_PER_FILE) % 10)  # type: ignore[arg-type]
+    s = open_source(f"cifar10:{root}", Data(), (3, 32, 32), 10)
+    assert [int(s.train[i][1]) for i in range(3)] == [0, 1, 2]
+    floats = write_cifar(tmp_path / "floats", labels=np.full(N_PER_FILE, 0.5))  # type: ignore[arg-type]
+    with pytest.raises(ArchspecError, match="label 0.5 of image 0 is not a class number"):
+        open_source(f"cifar10:{floats}", Data(), (3, 32, 32), 10)
+
+
 def test_cifar10_refuses_code_in_pickles(tmp_path: Path) -> None:
     root = write_cifar(tmp_path / "cifar")
 
@@ -132,6 +157,7 @@ def test_imagefolder_split_and_decoding(tmp_path: Path) -> None:
     assert image.shape == (3, 8, 6) and image.dtype == torch.uint8 and int(label) == 0
     again = open_source(f"imagefolder:{root}", Data(val_fraction=0.25), (3, 8, 6), 3)
     assert again.val.files == s.val.files
+    assert s.names == ("class_0", "class_1", "class_2")  # what `predict` prints
 
 
 def test_imagefolder_train_val_layout(tmp_path: Path) -> None:

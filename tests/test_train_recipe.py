@@ -10,11 +10,14 @@ import torch
 import torch.nn.functional as F
 
 from archspec.errors import ArchspecError
+from archspec.train.distributed import World
 from archspec.train.ema import ema_decay, make_ema
 from archspec.train.loss import SpecLoss, head_weights
 from archspec.train.optim import build_optimizer, build_scheduler
 from archspec.train.recipe import EMA, Loss, Recipe
+from archspec.train.progress import Progress
 from archspec.train.resolve import resolve_run
+from archspec.train.run import Session, TrainOptions
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
@@ -91,17 +94,6 @@ def test_paper_aux_weights_reach_the_heads() -> None:
         assert head_weights(recipe_of(spec).loss, names, [h.loss_weight for h in ir.heads]) == (weight,) * heads
 
 
-def test_label_smoothing_targets() -> None:
-    """Smoothing 0.1 over K classes: the target is 0.9·one-hot + 0.1/K (seed 000's formula)."""
-    logits = torch.randn(4, 10)
-    target = torch.tensor([0, 3, 9, 5])
-    loss, _ = SpecLoss(0.1, ())(logits, target)
-    smoothed = F.one_hot(target, 10).float() * 0.9 + 0.1 / 10
-    assert torch.allclose(smoothed.sum(1), torch.ones(4))
-    expected = -(smoothed * F.log_softmax(logits, 1)).sum(1).mean()
-    assert torch.allclose(loss, expected)
-
-
 def test_aux_loss_is_weighted_sum() -> None:
     main, aux1, aux2 = torch.randn(3, 6, 5).unbind(0)
     target = torch.tensor([0, 1, 2, 3, 4, 0])
@@ -116,15 +108,6 @@ def test_aux_weights_per_head_and_unknown_head() -> None:
     assert head_weights(Loss(), ("aux1",), (0.3,)) == (0.3,)
     with pytest.raises(ArchspecError, match="not an auxiliary head"):
         head_weights(Loss(aux_weights={"aux3": 0.5}), ("aux1", "aux2"), (0.3, 0.3))
-
-
-def test_clipped_norm_is_the_recipes() -> None:
-    r = recipe_of("inception_v3.yaml")
-    p = torch.nn.Parameter(torch.zeros(100))
-    p.grad = torch.full((100,), 1.0)
-    before = torch.nn.utils.clip_grad_norm_([p], r.clip_grad_norm)
-    assert before == pytest.approx(10.0)
-    assert p.grad.norm() == pytest.approx(2.0)
 
 
 def test_ema_follows_tensorflow_warmup() -> None:
@@ -250,3 +233,139 @@ def test_missing_or_wrong_recipe_file(tmp_path: Path) -> None:
     assert "s.yaml:5:" in str(e.value)
     with pytest.raises(ArchspecError, match="not a .yaml file"):
         resolve_run(str(spec), ["train.recipe=r.json"])
+
+
+TRAINED = """
+archspec: 1
+name: trained
+input: [3, 8, 8]
+network:
+  - conv: {op: conv, out: 4, k: 3, padding: 1, act: relu}
+  - pool: gap
+  - flat: flatten
+  - fc: {op: linear, out: 10}
+  - aux: {op: aux, from: conv, loss_weight: 0.3, body: [{p: gap}, {f: flatten}, {fc: {op: linear, out: 10}}]}
+train:
+  epochs: 1
+  batch_size: 16
+  optimizer: {kind: sgd, lr: 0.5}
+  loss: {label_smoothing: 0.2, aux_weights: 0.4}
+  data: {synthetic: {train: 32, val: 16}, augment: false}
+"""
+
+
+def session(tmp_path: Path, *sets: str) -> Session:
+    tmp_path.mkdir(exist_ok=True)
+    spec = write(tmp_path, "trained.yaml", TRAINED)
+    return Session(TrainOptions(str(spec), list(sets), out=tmp_path / "run", device="cpu"), World(),
+                   torch.device("cpu"))
+
+
+def grad_norm(model: torch.nn.Module) -> float:
+    return float(torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in model.parameters()])))
+
+
+def test_the_trainer_clips_the_gradient_to_the_recipes_norm(tmp_path: Path) -> None:
+    """After an epoch the parameters hold the last step's gradient: clipped to the recipe's norm."""
+    free = session(tmp_path / "free")
+    free.trainer.train_epoch(1, 1, Progress(False, 50))
+    unclipped = grad_norm(free.model)
+    assert unclipped > 0.01
+    clipped = session(tmp_path / "clipped", "train.clip_grad_norm=0.01")
+    clipped.trainer.train_epoch(1, 1, Progress(False, 50))
+    assert grad_norm(clipped.model) == pytest.approx(0.01, rel=1e-4)
+
+
+def test_the_trainer_smooths_labels_and_weights_the_aux_head_as_the_recipe_says(tmp_path: Path) -> None:
+    """Smoothing 0.2 over 10 classes: the target is 0.8·one-hot + 0.02; the aux head counts 0.4."""
+    s = session(tmp_path)
+    torch.manual_seed(0)
+    main, aux = torch.randn(2, 4, 10).unbind(0)
+    target = torch.tensor([0, 3, 9, 5])
+    loss, logits = s.trainer.p.loss((main, aux), target)
+    smoothed = F.one_hot(target, 10).float() * 0.8 + 0.2 / 10
+
+    def ce(x: torch.Tensor) -> torch.Tensor:
+        return -(smoothed * F.log_softmax(x, 1)).sum(1).mean()
+
+    assert logits is main and torch.allclose(loss, ce(main) + 0.4 * ce(aux))
+    stats, _, _ = s.trainer.train_epoch(1, 1, Progress(False, 50))
+    assert stats.images == 32 and s.trainer.step == 2
+
+
+@pytest.mark.parametrize("section, field, says", [
+    ("{seed: 100000000000000000000}", "seed", "expected less than or equal to 4294967295"),
+    ("{optimizer: {kind: sgd, lr: 1.0e+300}}", "optimizer.lr", "expected less than or equal to 100"),
+    ("{optimizer: {kind: adamw, weight_decay: 1.0e+300}}", "optimizer.weight_decay", "less than or equal to 1"),
+    ("{optimizer: {kind: sgd, lr: .nan}}", "optimizer.lr", "finite number"),
+    ("{optimizer: {kind: sgd, lr: true}}", "optimizer.lr", "expected a number, not true/false"),
+    ("{schedule: {kind: exponential, gamma: 1.0e+300}}", "schedule.gamma", "expected less than or equal to 1"),
+    ("{data: {workers: 1000}}", "data.workers", "expected less than or equal to 64"),
+    ("{data: {synthetic: {train: 1000000000}}}", "data.synthetic.train", "less than or equal to 100000000"),
+    ("{epochs: 10000000}", "epochs", "expected less than or equal to 1000000"),
+    ("{clip_grad_norm: .inf}", "clip_grad_norm", "finite number"),
+])
+def test_out_of_range_recipe_values_are_refused_at_their_line(tmp_path: Path, section: str, field: str,
+                                                              says: str) -> None:
+    spec = write(tmp_path, "s.yaml", f"""
+        archspec: 1
+        name: s
+        input: [3, 8, 8]
+        network: [{{flat: flatten}}, {{fc: {{op: linear, out: 10}}}}]
+        train: {section}
+    """)
+    with pytest.raises(ArchspecError) as e:
+        resolve_run(str(spec), [])
+    assert str(e.value).startswith(f"{spec}:5:"), str(e.value)
+    assert f"for {field}: " in str(e.value) and says in str(e.value), str(e.value)
+
+
+def test_synthetic_data_too_large_for_memory_is_refused_before_drawing(tmp_path: Path) -> None:
+    with pytest.raises(ArchspecError) as e:
+        session(tmp_path, "train.data.synthetic.train=50000000")
+    assert str(e.value) == ("error: the synthetic data (50,000,000 train + 16 val images of 3×8×8) needs about "
+                            "155 GiB of memory to draw, over the limit of 8 GiB\n"
+                            "    hint: lower train.data.synthetic.train / .val (a few thousand images train a "
+                            "small network)")
+
+
+def test_check_validates_the_train_section_at_its_lines(tmp_path: Path) -> None:
+    spec = write(tmp_path, "s.yaml", """
+        archspec: 1
+        name: s
+        input: [3, 8, 8]
+        network: [{flat: flatten}, {fc: {op: linear, out: 10}}]
+        train: {epocs: 3, optimizer: {kind: lion}}
+    """)
+    import archspec
+
+    with pytest.raises(ArchspecError) as e:
+        archspec.check(str(spec))
+    assert [(p.loc.line, p.loc.col) for p in e.value.problems if p.loc] == [(5, 30), (5, 9)]
+    assert "unknown key 'epocs'" in str(e.value) and "`kind:` one of 'sgd'" in str(e.value)
+    fixed = spec.read_text().replace("epocs", "epochs").replace("lion", "sgd, lr: 0.1")
+    spec.write_text(fixed)
+    assert archspec.check(str(spec)).name == "s"
+    with pytest.raises(ArchspecError, match="--set train.optimizer.lr: error: invalid value 1000"):
+        archspec.check(str(spec), ["train.optimizer.lr=1000"])
+
+
+def test_check_command_validates_the_recipe_file_without_torch(tmp_path: Path) -> None:
+    """`archspec check` reads the recipe file the spec names and refuses its errors, torch-free."""
+    import subprocess
+    import sys
+
+    write(tmp_path, "r.yaml", "epochs: 2\noptimizer: {kind: sgd, lr: 1.0e+300}\n")
+    spec = write(tmp_path, "s.yaml", """
+        archspec: 1
+        name: s
+        input: [3, 8, 8]
+        network: [{flat: flatten}, {fc: {op: linear, out: 10}}]
+        train: {recipe: r.yaml}
+    """)
+    code = ("import sys; from archspec.cli import main; rc = main(['check', %r]); "
+            "assert 'torch' not in sys.modules, 'torch imported'; sys.exit(rc)") % str(spec)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"{tmp_path / 'r.yaml'}:2:") and "less than or equal to 100" in done.stderr
+    assert "Traceback" not in done.stderr

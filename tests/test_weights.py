@@ -162,3 +162,69 @@ def test_cli_import_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "error: weight import: spec module conv1.conv [weight 64×3×7×7] does not match reference module x" in err
     assert not (tmp_path / "o.pth").exists()
+
+
+def test_a_reference_without_the_training_only_heads_imports_the_rest(donor):
+    """torchvision's googlenet(aux_logits=False): no aux1/aux2. The heads keep their initial values."""
+    sd = {k: v for k, v in donor.state_dict().items() if not k.startswith(("aux1.", "aux2."))}
+    model = fresh()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    mapping = archspec.load_reference_weights(model, sd)
+    assert mapping.summary() == ("364 tensors mapped: 344 by name, 0 by structure; the reference has no "
+                                 "training-only heads aux1, aux2: their 20 tensors keep their initial values")
+    now = model.state_dict()
+    assert all(torch.equal(now[k], sd[k]) for k in sd)
+    assert all(torch.equal(now[k], before[k]) for k in now if k.startswith(("aux1.", "aux2.")))
+    x = torch.randn(1, 3, 224, 224)
+    with torch.no_grad():
+        assert torch.equal(model(x), donor(x))
+
+
+def test_a_reference_with_one_head_of_two_is_still_an_error(donor):
+    sd = {k: v for k, v in donor.state_dict().items() if not k.startswith("aux2.")}
+    rejected(sd, r"the reference has nothing left for aux2\.")
+
+
+@pytest.mark.parametrize("make, kind", [
+    (lambda t: t.to_sparse(), "sparse"),
+    (lambda t: torch.empty_like(t, device="meta"), r"meta \(shape only, no values\)"),
+])
+def test_sparse_or_meta_tensors_are_refused_before_anything_is_loaded(donor, make, kind):
+    sd = dict(donor.state_dict())
+    sd["fc.weight"] = make(sd["fc.weight"])
+    model = fresh()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(archspec.ArchspecError) as e:
+        archspec.load_reference_weights(model, sd)
+    import re
+
+    assert re.match(rf"error: weight import: fc\.weight is a {kind} tensor; only dense tensors", str(e.value))
+    assert e.value.first.hint and all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+
+
+def test_a_huge_reference_gives_a_short_message():
+    sd = {f"k{i}": torch.zeros(1) for i in range(100_000)}
+    with pytest.raises(archspec.ArchspecError) as e:
+        archspec.load_reference_weights(fresh(), sd)
+    assert len(str(e.value)) < 400 and "and 99994 more" in str(e.value)
+    with pytest.raises(archspec.ArchspecError) as e:
+        archspec.load_reference_weights(fresh(), {f"k{i}": i for i in range(100_000)})  # type: ignore[misc]
+    assert len(str(e.value)) < 400 and "and 99994 more are not tensors" in str(e.value)
+
+
+def test_cli_import_onto_a_full_disk_keeps_no_partial_file(tmp_path, donor, capsys, monkeypatch):
+    import errno
+
+    from archspec import fileio
+
+    src, out = tmp_path / "reference.pth", tmp_path / "spec.pth"
+    torch.save(donor.state_dict(), src)
+
+    def full(f, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(fileio, "write_chunk", full)
+    assert main(["weights", "import", str(SPEC), "--from", str(src), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: cannot write the weights {out}: no space left on the device")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reference.pth"]

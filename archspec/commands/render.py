@@ -11,7 +11,8 @@ HELP = "draw the architecture with Graphviz: .svg, .png, .pdf, or the DOT source
 
 def configure(p: argparse.ArgumentParser) -> None:
     spec_args(p)
-    p.add_argument("-o", "--output", help="output file; its extension picks the format (default: NAME.svg)")
+    p.add_argument("-o", "--output",
+                   help="output file; its extension picks the format (default: NAME.svg, or NAME-VARIANT.svg)")
     p.add_argument("--level", choices=["block", "op"], default="block",
                    help="one box per block instance (default), or every op with blocks as clusters")
     p.add_argument("--no-fold", dest="fold", action="store_false",
@@ -19,15 +20,34 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--expand", action="append", default=[], metavar="NAME",
                    help="draw this block's ops inside a block-level picture (repeatable; a name or a path)")
     p.add_argument("--rankdir", choices=["TB", "LR"], default="TB", help="top to bottom (default) or left to right")
+    p.add_argument("--diff", metavar="A", help="mark what SPEC adds or changes against spec A (a ref, or #variant "
+                                               "of SPEC's file), and list what it removes")
+
+
+def default_output(name: str, variant: str | None) -> str:
+    """`inception_v3.svg`, or `inception_v3-lowres79.svg` for a variant, so drawing a variant
+    never replaces the base diagram. Both names are validated as safe file names."""
+    return f"{name}-{variant}.svg" if variant else f"{name}.svg"
 
 
 def run(args: argparse.Namespace) -> int:
     from archspec.api import analyze
     from archspec.render import Options, render
+    from archspec.spec.resolve import split_ref
 
     ir = analyze(args.spec, args.set)
     opts = Options(args.level, args.fold, tuple(args.expand), args.rankdir)
-    path = render(ir, args.output or f"{ir.name}.svg", opts)
+    overlay = None
+    if args.diff:
+        from archspec.api import check
+        from archspec.ir.compare import diff
+        from archspec.render import Overlay
+
+        base = split_ref(args.spec)[0] + args.diff if args.diff.startswith("#") else args.diff
+        if ir.error is not None:
+            raise ir.error
+        overlay = Overlay.of(diff(check(base), ir, "op"))
+    path = render(ir, args.output or default_output(ir.name, split_ref(ir.ref)[1]), opts, overlay)
     print(f"wrote {path}")
     if ir.error is not None:
         print(f"the shape check failed; the diagram shows the graph up to the failing node, in red:\n{ir.error}",

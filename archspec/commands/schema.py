@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 NAME = "schema"
 HELP = "print the JSON Schema of the spec language (for the YAML language server)"
@@ -12,12 +13,12 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from archspec.fileio import write_text
     from archspec.spec.schema import json_schema
 
     text = json.dumps(json_schema(), indent=2)
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as f:
-            f.write(text + "\n")
+        write_text(Path(args.output), text + "\n", "the schema")
     else:
         print(text)
     return 0

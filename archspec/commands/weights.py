@@ -7,9 +7,9 @@ The output is the compiled module's own state_dict, so it loads with
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from archspec.commands import spec_args
-from archspec.errors import fail
 
 NAME = "weights"
 HELP = "import a reference implementation's weights (torchvision, timm, ...) into a spec's module"
@@ -31,14 +31,13 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from archspec.api import build
+    from archspec.fileio import write_with
     from archspec.torch_backend.weights import load_reference_weights, read_state_dict
 
     model = build(args.spec, args.set)
     mapping = load_reference_weights(model, read_state_dict(args.source))
     print(mapping)
-    try:
-        torch.save(model.state_dict(), args.out)
-    except (OSError, RuntimeError) as e:
-        raise fail(f"cannot write {args.out}: {e}", hint="check that the directory exists and is writable") from None
+    state = model.state_dict()
+    write_with(Path(args.out), lambda f: torch.save(state, f), "the weights")
     print(f"wrote {args.out}")
     return 0

@@ -68,6 +68,42 @@ def find_cycle(nodes: Nodes) -> list[str] | None:
         path.append(n)
 
 
+def find_unit_cycle(nodes: Nodes) -> tuple[tuple[str, ...], str, str] | None:
+    """A cycle between the units of one scope — its direct ops and child scopes — in a graph
+    whose ops form a DAG: (the child scope, the node in it that reads, the value it reads
+    that is computed from the scope's output). None if every scope's units form a DAG.
+
+    Each edge between two different units of the same scope is an edge of one unit graph
+    (units of different scopes are never joined), so one pass over the edges finds them all."""
+    units: dict[Any, dict[str, Any]] = {}
+    crossing: dict[tuple[Any, Any], tuple[str, str]] = {}
+    for n, d in nodes.items():
+        for i in d["inputs"]:
+            a, b = _units(nodes[i]["module"], i, d["module"], n)
+            if a != b:
+                units.setdefault(a, {"inputs": []})
+                units.setdefault(b, {"inputs": []})["inputs"].append(a)
+                crossing.setdefault((a, b), (n, i))
+    cycle = find_cycle(units)
+    if cycle is None:
+        return None
+    # `cycle` lists units each feeding the next; name the first edge into a child scope
+    for k, b in enumerate(cycle):
+        a = cycle[k - 1]
+        if isinstance(b, tuple):
+            reader, value = crossing[(a, b)]
+            return b, reader, value
+    raise AssertionError("a cycle of single ops is a cycle of the op graph")  # pragma: no cover
+
+
+def _units(ma: tuple[str, ...], a: str, mb: tuple[str, ...], b: str) -> tuple[Any, Any]:
+    """The units of the innermost scope holding both ends of the edge a -> b."""
+    k = 0
+    while k < len(ma) and k < len(mb) and ma[k] == mb[k]:
+        k += 1
+    return (a if len(ma) == k else ma[:k + 1]), (b if len(mb) == k else mb[:k + 1])
+
+
 @dataclass(frozen=True)
 class Head:
     """A training-only side output (auxiliary classifier)."""
@@ -77,6 +113,8 @@ class Head:
     output: str
     loss_weight: float
     loc: Location
+    scope: tuple[str, ...] = ()
+    """The module of the head (`("aux1",)`, or `("stage", "aux")` for a nested head)."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +138,8 @@ class IR:
     output: str
     heads: list[Head] = field(default_factory=list)
     scopes: dict[tuple[str, ...], Scope] = field(default_factory=dict)
+    taps: tuple[str, ...] = ()
+    """Feature taps (node ids) the compiled module returns as a dict instead of `output`."""
     error: ArchspecError | None = None
     """Set by inference when a shape check failed; nodes after the failure lack shapes."""
 
@@ -126,6 +166,14 @@ class IR:
         for nid in self.order():
             if nid != INPUT:
                 yield nid, self.nodes[nid]
+
+    def top_level(self) -> dict[str, list[str]]:
+        """Each top-level item of the network (a block instance, a repeat, a head, an op) → its
+        op node ids in topological order; items in the order their first op runs."""
+        out: dict[str, list[str]] = {}
+        for nid, d in self.ops():
+            out.setdefault(d["module"][0] if d["module"] else nid, []).append(nid)
+        return out
 
     @property
     def ok(self) -> bool:

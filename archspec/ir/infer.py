@@ -1,6 +1,7 @@
 """Shape and cost inference over the IR, in topological order.
 
-Annotates every node with `in_shapes`, `shape`, `params`, `buffers` and `macs`. A shape
+Annotates every node with `in_shapes`, `shape`, `params`, `buffers` and `macs`, and gives a
+node whose arguments read `${input.c}` its validated arguments (`archspec/ir/pending.py`). A shape
 error does not raise here: it is stored on `ir.error` (with the shape table up to the
 failing node) so that a diagram can still show the graph up to the failure; `check`
 raises it.
@@ -19,7 +20,7 @@ def infer(ir: IR) -> IR:
     ir[INPUT].update(shape=ir.input_shape, in_shapes=[], params=0, buffers=0, macs=0)
     if min(ir.input_shape) < 1:
         ir.error = ArchspecError([Problem(f"input shape {list(ir.input_shape)} must be positive",
-                                          ir[INPUT]["loc"], "input")])
+                                          ir[INPUT]["loc"], "input", "every size is at least 1: [C, H, W], e.g. [3, 224, 224]")])
         return ir
     done: list[str] = []
     for nid in ir.order():
@@ -29,6 +30,14 @@ def infer(ir: IR) -> IR:
         op = REGISTRY[d["op"]]
         ins = [ir[i]["shape"] for i in d["inputs"]]
         d["in_shapes"] = ins
+        if "pending" in d:
+            try:
+                d["args"] = d["pending"].resolve(ins[0])
+            except ArchspecError as e:
+                ir.error = ArchspecError(e.problems, context=shape_table(ir, done, failing=nid))
+                d["error"] = str(e.problems[0].message)
+                return ir
+            del d["pending"]
         try:
             out = op.infer(d["args"], ins)
             if any(s < 1 for s in out):

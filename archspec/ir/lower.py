@@ -5,6 +5,11 @@ block templates with their typed params, `repeat`, `concat`/`add` branches, `res
 bodies and `aux` heads, validates each op's arguments with its model, and resolves
 named references once every name is known (so `inputs:` may point forward and a cycle
 is reported as one). Independent problems are collected and raised together.
+
+Inside a block, `inputs: [input]` names the block's own input (at the top level, the
+network's: the network is the outermost block); `input` is reserved as a node name, so it
+cannot collide. An op argument reading `${input.c}` / `.h` / `.w` is validated during
+inference instead (see `archspec/ir/pending.py` for why).
 """
 
 from __future__ import annotations
@@ -14,9 +19,11 @@ from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
 from archspec.errors import ArchspecError, Location, Problem, ProblemCollector, did_you_mean
-from archspec.ir.graph import INPUT, IR, Head, Nodes, Scope, find_cycle
+from archspec.ir.graph import INPUT, IR, Head, Nodes, Scope, find_cycle, find_unit_cycle
+from archspec.ir.pending import PendingArgs, reads_shape
+from archspec.ir.reserved import RESERVED
 from archspec.ops import REGISTRY
-from archspec.spec.expr import ExprError, has_expr, substitute
+from archspec.spec.expr import ExprError, has_expr, reads_input_shape, substitute
 from archspec.spec.models import STRUCTURAL_KINDS, BlockDef, ParamDecl
 from archspec.spec.resolve import ResolvedSpec
 from archspec.spec.validate import validate
@@ -25,12 +32,21 @@ from archspec.spec.yamlload import PosList, PosMap
 MAX_OPS = 20_000
 """Far above any real architecture (Inception-ResNet-v2 has under a thousand); a `repeat` of
 a billion is refused at this size instead of running for hours."""
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+MAX_EXPANSIONS = 4 * MAX_OPS
+"""Items expanded (ops, blocks, sequences, branches), counted as lowering goes: blocks that
+each use the previous one twice double at every level, and even when every instance fails
+(so no op is added) the expansion is stopped here, in well under a second."""
+MAX_NESTING = 32
+"""Scopes nested in scopes (blocks in blocks, `seq` in `seq`, ...): real networks use a few;
+each level costs Python stack frames in lowering and in the compiled module's forward."""
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _NAME_HINT = "names are identifiers: letters, digits and _, not starting with a digit"
 _NESTED = ("body", "branches")
 _PY_TYPES: dict[str, tuple[type, ...]] = {
     "int": (int,), "float": (int, float), "str": (str,), "bool": (bool,), "list": (list,), "any": (object,),
+    "channels": (int,), "repeats": (int,),
 }
+_NUMERIC = ("int", "float", "channels", "repeats")
 
 
 @dataclass(frozen=True)
@@ -49,6 +65,8 @@ class Ctx:
     env: Mapping[str, Any]
     active: tuple[str, ...] = ()
     head: str | None = None
+    source: str | Ref = INPUT
+    """What `inputs: [input]` names here: the enclosing block's input."""
 
     def at(self, *parts: str) -> str:
         return "/".join(self.path + parts)
@@ -56,6 +74,10 @@ class Ctx:
 
 class _Skip(Exception):
     """An item that could not be lowered; its problem is already recorded."""
+
+
+class _Stop(Exception):
+    """A limit was reached: lowering ends at once; its problem is already recorded."""
 
 
 def lower(rs: ResolvedSpec) -> IR:
@@ -72,19 +94,31 @@ class _Lowerer:
         self.names: dict[tuple[str, ...], dict[str, tuple[str | None, Location]]] = {}
         self.heads: list[Head] = []
         self.head_sources: list[tuple[int, Ref]] = []
+        self.ref_locs: dict[tuple[str, str], Location] = {}
         self.scopes: dict[tuple[str, ...], Scope] = {}
         self.raw_blocks: PosMap = self.tree.get("blocks") or PosMap()
         self.raw_defaults: PosMap = self.tree.get("defaults") or PosMap()
-        self.too_big = False
+        self.expansions = 0
+        scale = self.spec.scale
+        self.scaled_kinds: set[str] = set()
+        """`channels` / `repeats` when some count of that kind was declared: else a multiplier scales nothing."""
+        self.funcs = {"channels": lambda c: self.scaled("channels", c), "repeats": lambda n: self.scaled("repeats", n),
+                      "divisible": scale.divisible}
+        # the multipliers are readable in expressions (`${divisible(1280 * max(1, width))}`); a param wins
+        self.base_env: dict[str, Any] = {"width": scale.width, "depth": scale.depth, **self.spec.params}
 
     # ---- driver -------------------------------------------------------------------
     def run(self) -> IR:
         self.nodes[INPUT] = dict(op="input", args=None, inputs=[], name=INPUT, module=(), path=INPUT,
                                  loc=self.tree.val_loc.get("input", self.tree.loc), head=None)
         self.check_defaults()
-        ctx = Ctx((), (), dict(self.spec.params))
-        out = self.seq(self.tree["network"], ctx, INPUT)
+        ctx = Ctx((), (), dict(self.base_env))
+        try:
+            out = self.seq(self.tree["network"], ctx, INPUT)
+        except _Stop:
+            self.problems.raise_if_any()
         self.resolve_refs()
+        self.check_scale_applies()
         self.problems.raise_if_any()
         cycle = find_cycle(self.nodes)
         if cycle:
@@ -92,9 +126,10 @@ class _Lowerer:
             first = self.nodes[cycle[0]]
             raise ArchspecError([Problem(f"the graph has a cycle: {names}", first["loc"], first["path"],
                                          "`inputs:` may only create a directed acyclic graph")])
+        self.check_units()
         for i, ref in self.head_sources:
             h = self.heads[i]
-            self.heads[i] = Head(h.name, self._lookup(ref) or "", h.output, h.loss_weight, h.loc)
+            self.heads[i] = replace(h, source=self._lookup(ref) or "")
         return IR(self.spec.name, self.rs.ref, tuple(self.spec.input), self.nodes, out or INPUT,
                   self.heads, self.scopes)
 
@@ -105,6 +140,22 @@ class _Lowerer:
                 self.problem(f"`defaults:` names unknown op kind {kind!r}", self.raw_defaults.key_loc[kind], None,
                              did_you_mean(kind, REGISTRY) or f"op kinds: {', '.join(sorted(REGISTRY))}")
 
+    def check_units(self) -> None:
+        """A scope compiles to one module called once, so the scopes and ops side by side in a
+        scope must form a DAG too — a block may read a node defined after it, but not one that
+        is computed from the block's own output."""
+        found = find_unit_cycle(self.nodes)
+        if found is None:
+            return
+        scope, reader, value = found
+        s = self.scopes[scope]
+        where = self.ref_locs.get((reader, value), self.nodes[reader]["loc"])
+        raise ArchspecError([Problem(
+            f"{s.kind} {s.path!r} reads {value!r}, which is itself computed from the output of {s.path!r}",
+            where, self.nodes[reader]["path"],
+            f"{s.path!r} runs as one module, so its inputs must be ready before it starts: move "
+            f"{self.nodes[reader]['name']!r} out of it, or compute {value!r} without it")])
+
     def problem(self, msg: str, loc: Location | None, path: str | None, hint: str | None = None) -> _Skip:
         self.problems.add(Problem(msg, loc, path, hint))
         return _Skip()
@@ -112,14 +163,32 @@ class _Lowerer:
     # ---- names and references -----------------------------------------------------
     def declare(self, ctx: Ctx, name: Any, loc: Location, output: str | None = None) -> None:
         path = ctx.at(str(name))
-        if not isinstance(name, str) or not _NAME.match(name):
-            raise self.problem(f"invalid name {name!r}", loc, path, _NAME_HINT)
+        self.check_name(name, loc, path)
         table = self.names.setdefault(ctx.module, {})
         if name in table:
             first = table[name][1]
             raise self.problem(f"duplicate name {name!r} (first defined at line {first.line})", loc, path,
                                "names must be unique within a block; rename one of them")
         table[name] = (output, loc)
+
+    def check_name(self, name: Any, loc: Location, path: str, what: str = "name") -> None:
+        if isinstance(name, bool) or name is None:
+            word = "null" if name is None else str(name).lower()
+            raise self.problem(f"the {what} is read by YAML as the {'null value' if name is None else 'boolean'} "
+                               f"{word}, not as text", loc, path,
+                               "YAML reads unquoted yes/no/on/off/true/false as booleans and ~ or null as null: "
+                               "quote the name ('yes': ...) or choose another")
+        if not isinstance(name, str) or not _NAME.fullmatch(name):
+            raise self.problem(f"invalid {what} {name!r}" + (" (empty)" if name == "" else ""), loc, path,
+                               _NAME_HINT)
+        if name == INPUT:
+            raise self.problem(f"the {what} {INPUT!r} is reserved: it names the network's input", loc, path,
+                               "choose another name")
+        if name in RESERVED:
+            raise self.problem(f"the {what} {name!r} is reserved: the compiled torch module has an attribute "
+                               "of that name", loc, path,
+                               "choose another name (for example with a prefix or suffix: "
+                               f"{name.strip('_')}_1)")
 
     def bind(self, ctx: Ctx, name: str, output: str) -> None:
         self.names[ctx.module][name] = (output, self.names[ctx.module][name][1])
@@ -144,11 +213,35 @@ class _Lowerer:
                 if isinstance(inp, Ref):
                     target = self._lookup(inp)
                     if target is None:
-                        visible = [n for m, t in self.names.items() if inp.module[:len(m)] == m for n in t]
-                        self.problems.add(Problem(f"unknown reference {inp.name!r}", inp.loc, data["path"],
-                                                  did_you_mean(inp.name, visible) or "refer to a layer or block by its name"))
+                        unknown = self.unknown(inp, data["path"])
+                        if unknown is not None:
+                            self.problems.add(unknown)
+                        continue
+                    head = self.nodes[target]["head"]
+                    if head is not None and head != data["head"]:
+                        self.problems.add(Problem(
+                            f"{inp.name!r} is part of aux head {head!r}, which runs only in training", inp.loc,
+                            data["path"], "the network may not read an auxiliary head's nodes; tap the node "
+                            "the head reads (its `from:`) instead"))
                         continue
                     data["inputs"][i] = target
+                    self.ref_locs[(nid, target)] = inp.loc
+
+    def unknown(self, ref: Ref, path: str) -> Problem | None:
+        """Why a name is not found: it does not exist, or exists in a scope the reference cannot
+        see. None when the name's own item failed to lower: that problem is reported already."""
+        visible = [n for m, t in self.names.items() if ref.module[:len(m)] == m for n in t]
+        if ref.name in visible:
+            return None
+        elsewhere = sorted("/".join(m) or "the network" for m, t in self.names.items() if ref.name in t)
+        if elsewhere:
+            return Problem(f"unknown reference {ref.name!r}: it is defined inside {elsewhere[0]!r}, which this "
+                           f"reference cannot see", ref.loc, path,
+                           "a name is visible in its own block and the blocks nested in it; refer to a node "
+                           "inside another block by its path (block/name)")
+        return Problem(f"unknown reference {ref.name!r}", ref.loc, path,
+                       did_you_mean(ref.name, visible)
+                       or "refer to a layer or block by its name")
 
     # ---- sequences and items ------------------------------------------------------
     def seq(self, items: Any, ctx: Ctx, inp: str | Ref, where: Location | None = None) -> str | None:
@@ -185,11 +278,23 @@ class _Lowerer:
              anonymous: bool = False) -> str:
         """Lower one item; returns the id of the node that holds its output."""
         path = ctx.at() if anonymous else ctx.at(name)
+        self.expansions += 1
+        if self.expansions > MAX_EXPANSIONS:
+            self.problem(f"the network expands to more than {MAX_EXPANSIONS:,} items", loc, path,
+                         "blocks that use other blocks several times multiply: check the nesting of blocks "
+                         "and `times:` of each repeat")
+            raise _Stop()
+        if len(ctx.path) >= MAX_NESTING:
+            self.problem(f"scopes are nested more than {MAX_NESTING} levels deep", loc, path,
+                         "blocks inside blocks (or seq inside seq) this deep are almost certainly a "
+                         "mistake; flatten the nesting")
+            raise _Stop()
         if isinstance(body, str) and not has_expr(body):
             body = PosMap({"op": body}, loc=loc)
             body.key_loc["op"] = body.val_loc["op"] = loc
         if not isinstance(body, PosMap):
-            raise self.problem("an item's value must be a mapping with `op:` (or an op name)", loc, path)
+            raise self.problem("an item's value must be a mapping with `op:` (or an op name)", loc, path,
+                               "for example `- c1: {op: conv, out: 64, k: 3}` or `- pool: gap`")
         args = self.subst(body, ctx, path, skip=_NESTED)
         kind = args.get("op")
         if not isinstance(kind, str):
@@ -202,6 +307,9 @@ class _Lowerer:
             return self.branches(name, kind, body, args, sub, ctx, inputs, path, loc)
         if kind == "residual":
             return self.residual(name, body, args, sub, ctx, inputs, path, loc)
+        if kind == "aux" and ctx.head is not None:
+            raise self.problem(f"an aux head cannot hold another aux head (inside {ctx.head!r})", kloc, path,
+                               "attach the head to the main network, `from:` the node it taps")
         if kind in ("seq", "repeat", "aux"):
             inner = replace(ctx, module=ctx.module + (name,), path=ctx.path + (name,))
             self.scopes[inner.module] = Scope(inner.module, path, kind, None, loc)
@@ -231,8 +339,9 @@ class _Lowerer:
             refs = PosList([refs], loc=args.val_loc["inputs"])
             refs.item_loc.append(args.val_loc["inputs"])
         if not isinstance(refs, PosList) or not refs or not all(isinstance(r, str) for r in refs):
-            raise self.problem("`inputs:` must be a name or a list of names", args.val_loc["inputs"], ctx.at())
-        return [Ref(r, ctx.module, refs.item_loc[i]) for i, r in enumerate(refs)]
+            raise self.problem("`inputs:` must be a name or a list of names", args.val_loc["inputs"], ctx.at(),
+                               "for example inputs: [branch_a, branch_b]")
+        return [ctx.source if r == INPUT else Ref(r, ctx.module, refs.item_loc[i]) for i, r in enumerate(refs)]
 
     def only(self, args: PosMap, allowed: tuple[str, ...], body: PosMap, path: str) -> None:
         for k in args:
@@ -246,7 +355,8 @@ class _Lowerer:
         self.only(args, ("op", "branches", "inputs"), body, path)
         br = body["branches"]
         if not isinstance(br, PosMap) or len(br) < 2:
-            raise self.problem(f"{kind} needs a mapping of at least two named branches", body.val_loc["branches"], path)
+            raise self.problem(f"{kind} needs a mapping of at least two named branches", body.val_loc["branches"], path,
+                               "a single path needs no merge: write its items in the sequence instead")
         if len(inputs) != 1:
             raise self.problem(f"{kind} with branches takes one input", body.key_loc.get("inputs"), path)
         outs: list[str | Ref] = []
@@ -256,16 +366,16 @@ class _Lowerer:
             try:
                 if isinstance(bbody, PosMap) and "op" in bbody:
                     self.declare(ctx, bname, bloc)
-                    out = self.item(bname, bbody, bloc, sub, inputs[0])
-                    self.bind(ctx, bname, out)
+                    node = self.item(bname, bbody, bloc, sub, inputs[0])
+                    self.bind(ctx, bname, node)
+                    outs.append(node)
                 else:
                     # a sequence branch names a group, not a module: its items carry the names
-                    if not isinstance(bname, str) or not _NAME.match(bname):
-                        raise self.problem(f"invalid branch name {bname!r}", bloc, path, _NAME_HINT)
+                    self.check_name(bname, bloc, path, "branch name")
                     out = self.seq(bbody, replace(sub, path=sub.path + (bname,)), inputs[0], br.val_loc[bname])
                     if out is None:
                         raise _Skip()
-                outs.append(out)
+                    outs.append(out)
             except _Skip:
                 failed = True
             except ArchspecError as e:
@@ -279,11 +389,14 @@ class _Lowerer:
                  inputs: list[str | Ref], path: str, at: Location) -> str:
         self.only(args, ("op", "body", "scale", "act", "inputs"), body, path)
         if "body" not in body:
-            raise self.problem("residual needs a `body:`", body.loc, path)
+            raise self.problem("residual needs a `body:`", body.loc, path, "add `body: [...]`, the items the shortcut skips")
         inner = body["body"]
         if isinstance(inner, PosMap):
-            self.declare(ctx, "body", body.key_loc["body"])
-            out = self.item("body", inner, body.key_loc["body"], sub, inputs[0])
+            # the body is a module beside the residual's merge in the same scope: named after the
+            # residual, so two residuals in one scope do not collide
+            bname = f"{name}_body"
+            self.declare(ctx, bname, body.key_loc["body"])
+            out: str | None = self.item(bname, inner, body.key_loc["body"], sub, inputs[0])
         else:
             out = self.seq(inner, sub, inputs[0], body.val_loc["body"])
         if out is None:
@@ -296,17 +409,19 @@ class _Lowerer:
     def repeat(self, args: PosMap, body: PosMap, inner: Ctx, inp: str | Ref, path: str) -> str:
         self.only(args, ("op", "times", "block", "with", "name", "start", "inputs"), body, path)
         times, block, start = args.get("times"), args.get("block"), args.get("start", 1)
-        if isinstance(times, bool) or not isinstance(times, int) or times < 1:
-            raise self.problem(f"repeat `times` must be a positive integer, got {times!r}",
-                               body.val_loc.get("times", body.loc), path)
+        if isinstance(times, bool) or not isinstance(times, int) or times < 0:
+            raise self.problem(f"repeat `times` must be a whole number >= 0, got {times!r}",
+                               body.val_loc.get("times", body.loc), path, "for example times: 4")
         if isinstance(start, bool) or not isinstance(start, int) or start < 0:
-            raise self.problem("repeat `start` must be a non-negative integer", body.val_loc.get("start"), path)
+            raise self.problem("repeat `start` must be a non-negative integer", body.val_loc.get("start"), path,
+                               "the number of the first instance in the names, e.g. start: 0")
         if not isinstance(block, str) or block not in self.spec.blocks:
             raise self.problem(f"repeat names unknown block {block!r}", body.val_loc.get("block", body.loc), path,
                                did_you_mean(str(block), self.spec.blocks) or "set `block:` to a name under `blocks:`")
         pattern = args.get("name", block + "_{i}")
         if not isinstance(pattern, str) or "{i}" not in pattern:
-            raise self.problem("repeat `name` must be a pattern containing {i}", body.val_loc.get("name"), path)
+            raise self.problem("repeat `name` must be a pattern containing {i}", body.val_loc.get("name"), path,
+                               'for example name: "block35_{i}"')
         with_args = args.get("with") or PosMap(loc=body.loc)
         if not isinstance(with_args, PosMap):
             raise self.problem("repeat `with:` must map block params to values", body.val_loc.get("with"), path)
@@ -322,10 +437,12 @@ class _Lowerer:
         self.only(args, ("op", "from", "body", "block", "with", "loss_weight"), body, path)
         src = args.get("from")
         if not isinstance(src, str):
-            raise self.problem("aux head needs `from:` naming the node it taps", body.loc, path)
+            raise self.problem("aux head needs `from:` naming the node it taps", body.loc, path,
+                               "for example from: Mixed_6e")
         weight = args.get("loss_weight", 1.0)
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight < 0:
-            raise self.problem("aux `loss_weight` must be a number >= 0", body.val_loc.get("loss_weight"), path)
+            raise self.problem("aux `loss_weight` must be a number >= 0", body.val_loc.get("loss_weight"), path,
+                               "the papers use 0.3 (GoogLeNet) or 0.4 (Inception-v3)")
         ref = Ref(src, inner.module[:-1], body.val_loc["from"])
         out: str | None
         if "block" in args:
@@ -335,7 +452,7 @@ class _Lowerer:
         if out is None:
             raise _Skip()
         self.head_sources.append((len(self.heads), ref))
-        self.heads.append(Head(name, "", out, float(weight), body.loc))
+        self.heads.append(Head(name, "", out, float(weight), body.loc, inner.module))
         return out
 
     def aux_block(self, name: str, args: PosMap, body: PosMap, inner: Ctx, ref: Ref, path: str) -> str:
@@ -362,7 +479,7 @@ class _Lowerer:
                                "a block body may use other blocks, not itself")
         bdef: BlockDef = self.spec.blocks[kind]
         given = {k: v for k, v in args.items() if k not in ("op", "inputs")} if with_block else dict(args)
-        env = dict(self.spec.params)
+        env = dict(self.base_env)
         for k in given:
             if k not in bdef.params:
                 raise self.problem(f"block {kind!r} has no param {k!r}", args.key_loc.get(k, body.loc), path,
@@ -371,25 +488,33 @@ class _Lowerer:
             d = decl if isinstance(decl, ParamDecl) else ParamDecl(type=decl)
             if pname in given:
                 v = given[pname]
-                if not isinstance(v, _PY_TYPES[d.type]) or (d.type in ("int", "float") and isinstance(v, bool)):
+                if reads_input_shape(v):
+                    raise self.problem(f"block {kind!r} param {pname!r} reads the input shape ({v}), which is "
+                                       "known only in an op's arguments", args.val_loc.get(pname, body.loc), path,
+                                       f"write the expression where the op inside {kind!r} uses {pname}, or pass "
+                                       "a number")
+                if not isinstance(v, _PY_TYPES[d.type]) or (d.type in _NUMERIC and isinstance(v, bool)):
                     raise self.problem(f"block {kind!r} param {pname!r} expects {d.type}, got {v!r}",
-                                       args.val_loc.get(pname, body.loc), path)
-                env[pname] = v
+                                       args.val_loc.get(pname, body.loc), path,
+                                       f"give {pname} a value of type {d.type}, or change its declared type")
+                env[pname] = self.scaled(d.type, v)
             elif "default" in (decl.model_fields_set if isinstance(decl, ParamDecl) else ()):
-                env[pname] = d.default
+                env[pname] = self.scaled(d.type, d.default)
             else:
                 raise self.problem(f"block {kind!r} needs param {pname!r} ({d.type})", body.loc, path,
                                    f"add `{pname}: ...` to this item")
-        inner = Ctx(ctx.module + (name,), ctx.path + (name,), env, ctx.active + (kind,), ctx.head)
+        inner = Ctx(ctx.module + (name,), ctx.path + (name,), env, ctx.active + (kind,), ctx.head, inputs[0])
         self.scopes[inner.module] = Scope(inner.module, path, "block", kind, body.loc,
                                           tuple((k, env[k]) for k in bdef.params))
         raw_body = self.raw_blocks[kind]["body"]
         bloc = self.raw_blocks[kind].val_loc["body"]
         if isinstance(raw_body, PosMap):
-            kind_name = raw_body.get("op") if isinstance(raw_body.get("op"), str) else "op"
+            op = raw_body.get("op")
+            kind_name = op if isinstance(op, str) else "op"
             self.declare(inner, kind_name, bloc)
-            out = self.item(kind_name, raw_body, bloc, inner, inputs[0], anonymous=True)
-            self.bind(inner, kind_name, out)
+            node = self.item(kind_name, raw_body, bloc, inner, inputs[0], anonymous=True)
+            self.bind(inner, kind_name, node)
+            out: str | None = node
         else:
             out = self.seq(raw_body, inner, inputs[0], bloc)
         if out is None:
@@ -411,27 +536,51 @@ class _Lowerer:
                 merged[k] = v
                 merged.key_loc[k] = args.key_loc[k]
                 merged.val_loc[k] = args.val_loc[k]
-        a = validate(op.Args, merged, f"{kind} arguments", path, fallback=body.loc)
+        pending = PendingArgs(kind, merged, ctx.env, self.funcs, path) if reads_shape(merged) else None
+        a = None if pending else validate(op.Args, merged, f"{kind} arguments", path, fallback=body.loc)
         if op.arity == "one" and len(inputs) != 1:
             raise self.problem(f"{kind} takes one input, got {len(inputs)}", body.val_loc.get("inputs"), path)
         if op.arity == "many" and len(inputs) < 2:
-            raise self.problem(f"{kind} needs at least two `inputs:` (or `branches:`)", body.loc, path)
-        return self.add_node(path, name, kind, a, inputs, ctx, at)
+            raise self.problem(f"{kind} needs at least two `inputs:` (or `branches:`)", body.loc, path,
+                               f"for example {{op: {kind}, inputs: [a, b]}}")
+        return self.add_node(path, name, kind, a, inputs, ctx, at, pending)
 
     def add_node(self, path: str, name: str, kind: str, a: Any, inputs: list[str | Ref], ctx: Ctx,
-                 loc: Location) -> str:
+                 loc: Location, pending: PendingArgs | None = None) -> str:
         if len(self.nodes) > MAX_OPS:
-            # reported once; every later node is skipped, which ends any enclosing repeat
-            if not self.too_big:
-                self.too_big = True
-                self.problem(f"the network expands to more than {MAX_OPS:,} ops", loc, path,
-                             "check `times:` of each repeat and blocks nested in repeated blocks")
-            raise _Skip()
+            self.problem(f"the network expands to more than {MAX_OPS:,} ops", loc, path,
+                         "check `times:` of each repeat and blocks nested in repeated blocks")
+            raise _Stop()
         self.nodes[path] = dict(op=kind, args=a, inputs=list(inputs), name=name, module=ctx.module, path=path,
                                 loc=loc, head=ctx.head)
+        if pending is not None:
+            self.nodes[path]["pending"] = pending
         return path
 
     # ---- parameter substitution ---------------------------------------------------
+    def scaled(self, kind: str, value: Any) -> Any:
+        """A `channels` / `repeats` param's value under the spec's width / depth multiplier."""
+        scale = self.spec.scale
+        if kind in ("channels", "repeats"):
+            self.scaled_kinds.add(kind)
+        if kind == "channels" and isinstance(value, (int, float)):
+            return scale.channels(value)
+        if kind == "repeats" and isinstance(value, (int, float)):
+            return scale.repeats(value)
+        return value
+
+    def check_scale_applies(self) -> None:
+        """A multiplier that finds no declared count would silently leave the network as it is."""
+        scale = self.spec.scale
+        section = self.tree.get("scale")
+        for key, kind, mult in (("width", "channels", scale.width), ("depth", "repeats", scale.depth)):
+            if mult != 1 and kind not in self.scaled_kinds:
+                at = section.val_loc.get(key) if isinstance(section, PosMap) else None
+                self.problem(f"scale.{key} is {mult:g}, but this spec declares no {kind} count, so nothing would "
+                             "scale", at or self.tree.loc, None,
+                             f"declare block params `type: {kind}`, or write ${{{kind}(N)}} where a count should "
+                             "scale (docs/spec-language.md, Scaling)")
+
     def subst(self, node: Any, ctx: Ctx, path: str, skip: tuple[str, ...] = ()) -> Any:
         if isinstance(node, PosMap):
             out = PosMap(loc=node.loc)
@@ -442,9 +591,11 @@ class _Lowerer:
         return node
 
     def _subst_value(self, v: Any, loc: Location, ctx: Ctx, path: str) -> Any:
+        if reads_input_shape(v):
+            return v  # substituted once the input shape is inferred (`PendingArgs`)
         if isinstance(v, str) and has_expr(v):
             try:
-                return substitute(v, ctx.env)
+                return substitute(v, ctx.env, self.funcs)
             except ExprError as e:
                 raise self.problem(str(e), loc, path, e.hint) from None
         if isinstance(v, PosMap):

@@ -16,7 +16,8 @@ class Act(Op):
     kind = "act"
     Args = ActArgs
     color = "#f4cccc"
-    doc = "element-wise activation: relu, relu6, gelu, silu, sigmoid, tanh, elu, leaky_relu, hardswish, mish, none"
+    doc = ("element-wise activation: relu, relu6, gelu, silu, sigmoid, tanh, elu, leaky_relu, hardswish, "
+           "hardsigmoid, mish, none")
 
     def label(self, a: ActArgs) -> str:
         return a.fn

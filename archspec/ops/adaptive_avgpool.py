@@ -22,7 +22,8 @@ class AdaptiveAvgPool(Op):
         c, h, w = need_chw(self.kind, ins[0])
         oh, ow = pair(a.size)
         if oh > h or ow > w:
-            raise ShapeError(f"adaptive_avgpool to {oh}×{ow} needs an input at least that large, got {h}×{w}")
+            raise ShapeError(f"adaptive_avgpool to {oh}×{ow} needs an input at least that large, got {h}×{w}",
+                             "pool to a smaller output, or downsample less before it")
         return (c, oh, ow)
 
     def label(self, a: AdaptiveArgs) -> str:

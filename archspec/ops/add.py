@@ -17,7 +17,8 @@ class Add(Op):
 
     def infer(self, a: OpArgs, ins: list[Shape]) -> Shape:
         if len(set(ins)) != 1:
-            raise ShapeError("add inputs must have identical shapes, got " + ", ".join(fmt_shape(s) for s in ins))
+            raise ShapeError("add inputs must have identical shapes, got " + ", ".join(fmt_shape(s) for s in ins),
+                             "give the branches the same number of channels and strides; `concat` stacks different ones")
         return ins[0]
 
     def build(self, a: OpArgs, ins: list[Shape], out: Shape) -> Any:

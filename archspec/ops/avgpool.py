@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archspec.ops.base import Shape, register
+from archspec.ops.base import Shape, pair, register
 from archspec.ops.pooling import Pool, PoolArgs
 
 
@@ -21,5 +21,5 @@ class AvgPool(Pool):
     def build(self, a: AvgPoolArgs, ins: list[Shape], out: Shape) -> Any:
         from torch import nn
 
-        return nn.AvgPool2d(a.k, a.strides, self.padding(a), ceil_mode=a.ceil_mode,
+        return nn.AvgPool2d(pair(a.k), a.strides, self.padding(a), ceil_mode=a.ceil_mode,
                             count_include_pad=a.count_include_pad)

@@ -18,7 +18,9 @@ PosInt = Annotated[int, Strict(), Field(gt=0)]
 NonNegInt = Annotated[int, Strict(), Field(ge=0)]
 Pair = Union[PosInt, Annotated[list[PosInt], Field(min_length=2, max_length=2)]]
 PadPair = Union[NonNegInt, Annotated[list[NonNegInt], Field(min_length=2, max_length=2)]]
-Padding = Union[Literal["valid", "same"], PadPair]
+Padding = Union[Literal["valid", "same", "tf_same"], PadPair]
+"""`same` is PyTorch's (stride 1 only); `tf_same` is TensorFlow/Keras's 'SAME' at any stride: the
+output is ceil(size / stride) and the padding's odd pixel goes to the bottom/right."""
 
 ACTIVATIONS: dict[str, str] = {
     # name -> torch.nn class name; the one table shared by `act` and attached activations
@@ -31,9 +33,11 @@ ACTIVATIONS: dict[str, str] = {
     "elu": "ELU",
     "leaky_relu": "LeakyReLU",
     "hardswish": "Hardswish",
+    "hardsigmoid": "Hardsigmoid",
     "mish": "Mish",
 }
-ActName = Literal["none", "relu", "relu6", "gelu", "silu", "sigmoid", "tanh", "elu", "leaky_relu", "hardswish", "mish"]
+ActName = Literal["none", "relu", "relu6", "gelu", "silu", "sigmoid", "tanh", "elu", "leaky_relu", "hardswish",
+                  "hardsigmoid", "mish"]
 
 
 class ShapeError(ValueError):
@@ -46,7 +50,9 @@ class ShapeError(ValueError):
 
 class OpArgs(BaseModel):
     # defer_build: a spec uses a few op kinds; building every schema at import would slow `check`
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    # strict: YAML gives real booleans and numbers, so `bias: "no"` or `eps: true` is a mistake;
+    # finite: an infinite eps, alpha or scale checks fine and makes the model output NaN
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, strict=True, allow_inf_nan=False)
 
 
 @dataclass(frozen=True)
@@ -103,12 +109,16 @@ def need_chw(kind: str, s: Shape) -> tuple[int, int, int]:
     if len(s) != 3:
         raise ShapeError(f"{kind} expects an image tensor C×H×W, got {fmt_shape(s)}",
                          "put it before the flatten, or use linear for flat features")
-    return s  # type: ignore[return-value]
+    c, h, w = s
+    return c, h, w
 
 
 def resolve_padding(kind: str, padding: Any, k: tuple[int, int], stride: tuple[int, int],
                     dilation: tuple[int, int] = (1, 1)) -> tuple[int, int] | str:
-    """'valid' -> 0; 'same' keeps the size at stride 1 (odd kernels symmetric)."""
+    """'valid' -> 0; 'same' keeps the size at stride 1 (odd kernels symmetric); 'tf_same' stays
+    symbolic: its pads depend on the input size (`tf_same_pads`)."""
+    if padding == "tf_same":
+        return "tf_same"
     if padding == "valid":
         return (0, 0)
     if padding == "same":
@@ -122,9 +132,19 @@ def resolve_padding(kind: str, padding: Any, k: tuple[int, int], stride: tuple[i
     return pair(padding)
 
 
+def tf_same_pads(size: tuple[int, ...], k: tuple[int, int], s: tuple[int, int],
+                 d: tuple[int, int] = (1, 1)) -> tuple[tuple[int, int], tuple[int, int]]:
+    """TF's 'SAME' padding per axis, (before, after): total = max((ceil(n/s) - 1)·s + eff - n, 0)."""
+    out = []
+    for i in range(2):
+        total = max((-(-size[i] // s[i]) - 1) * s[i] + d[i] * (k[i] - 1) + 1 - size[i], 0)
+        out.append((total // 2, total - total // 2))
+    return out[0], out[1]
+
+
 def window_out(kind: str, size: int, k: int, s: int, p: int | str, d: int, ceil: bool, axis: str) -> int:
-    if p == "same":
-        return size
+    if isinstance(p, str):  # "same" keeps the size; TF's "SAME" is ceil(size / stride) at any stride
+        return size if p == "same" else -(-size // s)
     eff = d * (k - 1) + 1
     span = size + 2 * p - eff
     out = (span + (s - 1 if ceil else 0)) // s + 1

@@ -12,7 +12,8 @@ from typing import Any, Literal, Union
 from pydantic import Field
 
 from archspec.ops.base import (ActName, Cost, Op, OpArgs, Padding, Pair, PosInt, Shape,
-                               ShapeError, kernel_text, need_chw, pair, register, resolve_padding, window_out)
+                               ShapeError, kernel_text, need_chw, pair, register, resolve_padding, tf_same_pads,
+                               window_out)
 
 
 class BatchNormCfg(OpArgs):
@@ -50,7 +51,8 @@ class Conv(Op):
     def infer(self, a: ConvArgs, ins: list[Shape]) -> Shape:
         c, h, w = need_chw("conv", ins[0])
         if c % a.groups or a.out % a.groups:
-            raise ShapeError(f"conv groups={a.groups} must divide both input channels {c} and out {a.out}")
+            raise ShapeError(f"conv groups={a.groups} must divide both input channels {c} and out {a.out}",
+                             "choose groups that divide both (groups = input channels is a depthwise conv)")
         k, s, d = pair(a.k), pair(a.stride), pair(a.dilation)
         p = resolve_padding("conv", a.padding, k, s, d)
         ph, pw = (p, p) if isinstance(p, str) else p
@@ -75,13 +77,17 @@ class Conv(Op):
     def build(self, a: ConvArgs, ins: list[Shape], out: Shape) -> Any:
         from torch import nn
 
-        from archspec.ops.layers import ConvUnit, activation
+        from archspec.ops.layers import Conv2dSame, ConvUnit, activation
 
         k, s, d = pair(a.k), pair(a.stride), pair(a.dilation)
         p = resolve_padding("conv", a.padding, k, s, d)
-        conv = nn.Conv2d(ins[0][0], a.out, k, s, p, d, a.groups, bias=a.bias)
+        if p == "tf_same":
+            conv: nn.Conv2d = Conv2dSame(ins[0][0], a.out, k, s, 0, d, a.groups, bias=a.bias,
+                                         pads=tf_same_pads(ins[0][1:], k, s, d))
+        else:
+            conv = nn.Conv2d(ins[0][0], a.out, k, s, p, d, a.groups, bias=a.bias)
         norm = norm_cfg(a.norm)
         if norm is None and a.act == "none":
             return conv
         bn = None if norm is None else nn.BatchNorm2d(a.out, eps=norm.eps, momentum=norm.momentum, affine=norm.affine)
-        return ConvUnit(conv, bn, activation(a.act))
+        return ConvUnit(conv, bn, activation(a.act, inplace=True))  # its input is this unit's own

@@ -37,7 +37,7 @@ class Linear(Op):
 
         from archspec.ops.layers import LinearAct, activation
 
-        act = activation(a.act)
+        act = activation(a.act, inplace=True)  # it reads only the fresh linear output
         if act is None:
             return nn.Linear(ins[0][0], a.out, bias=a.bias)
         return LinearAct(ins[0][0], a.out, a.bias, act)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archspec.ops.base import Shape, register
+from archspec.ops.base import Shape, pair, register, tf_same_pads
 from archspec.ops.pooling import Pool, PoolArgs
 
 
@@ -17,4 +17,9 @@ class MaxPool(Pool):
     def build(self, a: PoolArgs, ins: list[Shape], out: Shape) -> Any:
         from torch import nn
 
-        return nn.MaxPool2d(a.k, a.strides, self.padding(a), ceil_mode=a.ceil_mode)
+        from archspec.ops.layers import MaxPool2dSame
+
+        if a.padding == "tf_same":
+            return MaxPool2dSame(a.k, a.strides, 0, ceil_mode=a.ceil_mode,
+                                 pads=tf_same_pads(ins[0][1:], pair(a.k), a.strides))
+        return nn.MaxPool2d(pair(a.k), a.strides, self.padding(a), ceil_mode=a.ceil_mode)

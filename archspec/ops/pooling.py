@@ -25,6 +25,8 @@ class Pool(Op):
     color = "#d9ead3"
 
     def padding(self, a: PoolArgs) -> tuple[int, int]:
+        if a.padding == "tf_same":
+            return (0, 0)  # padded before the window (`tf_same_pads`), not by the pool
         p = resolve_padding(self.kind, a.padding, pair(a.k), a.strides)
         if isinstance(p, str):
             k = pair(a.k)
@@ -35,8 +37,15 @@ class Pool(Op):
     def infer(self, a: Any, ins: list[Shape]) -> Shape:
         c, h, w = need_chw(self.kind, ins[0])
         k, st, p = pair(a.k), a.strides, self.padding(a)
+        if a.padding == "tf_same":
+            if self.kind != "maxpool":
+                raise ShapeError(f"{self.kind} padding 'tf_same' is supported by conv and maxpool only",
+                                 "TF's 'SAME' average pool excludes the padding: give explicit padding with "
+                                 "count_include_pad: false")
+            return (c, -(-h // st[0]), -(-w // st[1]))
         if p[0] * 2 > k[0] or p[1] * 2 > k[1]:
-            raise ShapeError(f"{self.kind} padding {p[0]}×{p[1]} must be at most half the kernel {k[0]}×{k[1]}")
+            raise ShapeError(f"{self.kind} padding {p[0]}×{p[1]} must be at most half the kernel {k[0]}×{k[1]}",
+                             "PyTorch pads a pool by at most k // 2 on each side: lower the padding or enlarge the kernel")
         return (c, window_out(self.kind, h, k[0], st[0], p[0], 1, a.ceil_mode, "height"),
                 window_out(self.kind, w, k[1], st[1], p[1], 1, a.ceil_mode, "width"))
 

@@ -42,4 +42,4 @@ class Residual(Op):
     def build(self, a: ResidualArgs, ins: list[Shape], out: Shape) -> Any:
         from archspec.ops.layers import ScaledResidual, activation
 
-        return ScaledResidual(a.scale, activation(a.act))
+        return ScaledResidual(a.scale, activation(a.act, inplace=True))  # on the fresh sum

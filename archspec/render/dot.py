@@ -14,7 +14,7 @@ import graphviz
 from archspec.ir.graph import INPUT, IR
 from archspec.ops import REGISTRY, fmt_shape
 from archspec.render import labels
-from archspec.render.model import CONTAINERS, Box, Group, Options, Picture
+from archspec.render.model import CONTAINERS, Box, Group, Options, Overlay, Picture
 from archspec.render.style import EDGE, EDGES, GRAPH, NODE, EdgeKind, Palette, box_style, cluster_style, legend
 
 OUTPUT_ID = "network output"
@@ -66,36 +66,37 @@ def visible_clusters(pic: Picture) -> dict[str, Group]:
         g.scope is not None and g.scope.kind in CONTAINERS and len(children[p]) == 1)}
 
 
-def to_dot(ir: IR, pic: Picture, opts: Options) -> str:
+def to_dot(ir: IR, pic: Picture, opts: Options, overlay: Overlay | None = None) -> str:
     palette = Palette.of(ir)
     clusters = visible_clusters(pic)
     edges = links(ir, pic)
-    key = legend(ir, pic, palette, list(clusters.values()), {e.kind for e in edges})
-    g = graphviz.Digraph(ir.name, graph_attr={**GRAPH, "rankdir": opts.rankdir,
+    key = legend(ir, pic, palette, list(clusters.values()), {e.kind for e in edges}, overlay)
+    g = graphviz.Digraph(labels.dot_text(ir.name), graph_attr={**GRAPH, "rankdir": opts.rankdir,
                                               "label": labels.title(ir, opts.level, key)},
                          node_attr=NODE, edge_attr=EDGE)
-    _emit(g, None, ir, pic, clusters, palette)
+    _emit(g, None, ir, pic, clusters, palette, overlay)
     for link in edges:
-        g.edge(link.src, link.dst, label=link.label, **EDGES[link.kind])
+        g.edge(labels.dot_text(link.src), labels.dot_text(link.dst), label=graphviz.nohtml(link.label),
+               **EDGES[link.kind])
     if ir.ok:
         g.node(OUTPUT_ID, labels.html(["<b>output</b>"]), shape="oval")
-        g.edge(pic.owner[ir.output], OUTPUT_ID, label=fmt_shape(ir[ir.output]["shape"]))
+        g.edge(labels.dot_text(pic.owner[ir.output]), OUTPUT_ID, label=fmt_shape(ir[ir.output]["shape"]))
     return g.source
 
 
 def _emit(g: graphviz.Digraph, here: str | None, ir: IR, pic: Picture, clusters: dict[str, Group],
-          palette: Palette) -> None:
+          palette: Palette, overlay: Overlay | None) -> None:
     """Add the boxes and sub-clusters whose innermost visible cluster is `here`, in spec order."""
     for item in _children(pic, clusters, here):
         if isinstance(item, Box):
             label = labels.group_label(ir, pic, item, here) if item.kind == "group" else (
                 labels.op_label(ir, item) if item.kind == "op" else labels.input_label(ir))
             tip = {} if item.kind == "input" else {"tooltip": labels.tooltip(ir, item)}
-            g.node(item.id, label, **box_style(ir, pic, item, palette), **tip)
+            g.node(labels.dot_text(item.id), label, **box_style(ir, pic, item, palette, overlay), **tip)
         else:
-            with g.subgraph(name="cluster_" + item.path) as sub:
+            with g.subgraph(name=labels.dot_text("cluster_" + item.path)) as sub:
                 sub.attr(label=labels.cluster_label(ir, item), **cluster_style(ir, item, palette))
-                _emit(sub, item.path, ir, pic, clusters, palette)
+                _emit(sub, item.path, ir, pic, clusters, palette, overlay)
 
 
 def _children(pic: Picture, clusters: dict[str, Group], here: str | None) -> list[Box | Group]:

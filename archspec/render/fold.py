@@ -12,11 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from archspec.ir.graph import IR
-from archspec.render.model import Box, Picture
+from archspec.render.model import Box, Overlay, Picture
 
 
-def _signature(ir: IR, pic: Picture, box: Box) -> tuple[Any, ...] | None:
-    """What must match for two boxes to be the same block; None if the box never folds."""
+def _signature(ir: IR, pic: Picture, box: Box, overlay: Overlay | None) -> tuple[Any, ...] | None:
+    """What must match for two boxes to be the same block (an added block never folds into
+    an unchanged one); None if the box never folds."""
     group = pic.groups.get(box.id)
     if box.kind != "group" or group is None or group.scope is None or group.scope.kind != "block":
         return None
@@ -24,7 +25,8 @@ def _signature(ir: IR, pic: Picture, box: Box) -> tuple[Any, ...] | None:
         return None
     members = set(box.members)
     in_shapes = tuple(ir[i]["shape"] for m in box.members for i in ir[m]["inputs"] if i not in members)
-    return (box.clusters, group.scope.block, group.scope.args, in_shapes, ir[box.output]["shape"])
+    return (box.clusters, group.scope.block, group.scope.args, in_shapes, ir[box.output]["shape"],
+            overlay.status(box) if overlay else None)
 
 
 def _chained(ir: IR, pic: Picture, a: Box, b: Box) -> bool:
@@ -36,9 +38,10 @@ def _chained(ir: IR, pic: Picture, a: Box, b: Box) -> bool:
     return all(v in b_set for _, v in leaving) and all(u in a_set for u, _ in entering)
 
 
-def _run_to_extend(ir: IR, pic: Picture, box: Box, into: dict[str, str], tail: dict[str, Box]) -> str | None:
+def _run_to_extend(ir: IR, pic: Picture, box: Box, into: dict[str, str], tail: dict[str, Box],
+                   overlay: Overlay | None) -> str | None:
     """The folded box that `box` continues, if its only source is that run's last instance."""
-    sig = _signature(ir, pic, box)
+    sig = _signature(ir, pic, box, overlay)
     if sig is None:
         return None
     sources = {pic.owner[i] for m in box.members for i in ir[m]["inputs"] if pic.owner[i] != box.id}
@@ -46,19 +49,19 @@ def _run_to_extend(ir: IR, pic: Picture, box: Box, into: dict[str, str], tail: d
         return None
     run_id = into[sources.pop()]
     prev = tail.get(run_id)
-    if prev is None or _signature(ir, pic, prev) != sig or not _chained(ir, pic, prev, box):
+    if prev is None or _signature(ir, pic, prev, overlay) != sig or not _chained(ir, pic, prev, box):
         return None
     return run_id
 
 
-def fold(ir: IR, pic: Picture) -> Picture:
+def fold(ir: IR, pic: Picture, overlay: Overlay | None = None) -> Picture:
     boxes: dict[str, Box] = {}
     into: dict[str, str] = {}
     """Original box id → id of the box that now draws it."""
     tail: dict[str, Box] = {}
     """Folded box id → the original box of its run's last instance (only foldable boxes)."""
     for box in pic.boxes.values():
-        run_id = _run_to_extend(ir, pic, box, into, tail)
+        run_id = _run_to_extend(ir, pic, box, into, tail, overlay)
         if run_id is None:
             boxes[box.id] = Box(box.id, box.kind, list(box.members), box.clusters, list(box.instances))
             run_id = box.id

@@ -37,7 +37,7 @@ def expanded(paths: list[str], names: tuple[str, ...]) -> set[str]:
         if not hits:
             raise fail(f"--expand {name!r}: no block or group of that name",
                        hint=did_you_mean(name, [p.rsplit("/", 1)[-1] for p in paths])
-                       or "name a block instance, e.g. one listed by `archspec summary --depth block`")
+                       or "name a block instance, e.g. one listed by `archspec summary --level block`")
         out |= hits
     return out
 

@@ -1,14 +1,18 @@
 """The words on a diagram: box labels, cluster captions, tooltips, the title.
 
 Labels are Graphviz HTML-like labels (bold names, small detail lines), so every piece of
-user text is escaped here and nowhere else.
+user text is escaped here and nowhere else: HTML-escaped inside HTML labels, and in plain
+strings (tooltips) escaped for DOT, where a backslash starts an escape (`\\G` is the graph's
+name) and a string in `<...>` would be read as HTML.
 """
 
 from __future__ import annotations
 
 import textwrap
-from html import escape
+import html as _html
 from typing import Any
+
+import graphviz
 
 from archspec.ir.graph import IR
 from archspec.ops import REGISTRY, fmt_shape
@@ -24,6 +28,12 @@ def count(n: int) -> str:
         if abs(n) >= div:
             return f"{n / div:.3g}{unit}"
     return str(n)
+
+
+def escape(text: str) -> str:
+    """User text inside an HTML label: HTML-escaped, and backslashes doubled — Graphviz expands
+    escapes even there (`\\G` prints the graph's name; an entity such as &#92; too)."""
+    return _html.escape(text).replace("\\", "\\\\")
 
 
 def html(lines: list[str]) -> str:
@@ -48,6 +58,8 @@ def args_text(block: str, args: tuple[tuple[str, Any], ...]) -> str:
 
 def op_text(ir: IR, nid: str) -> str:
     d = ir[nid]
+    if d["args"] is None:  # arguments reading ${input.c} past a shape error: never resolved
+        return d["op"]
     return REGISTRY[d["op"]].label(d["args"])
 
 
@@ -146,7 +158,13 @@ def tooltip(ir: IR, box: Box) -> str:
         shape = fmt_shape(d["shape"]) if "shape" in d else "✗ " + d.get("error", "")
         rows.append(f"{m}: {op_text(ir, m)} → {shape}"
                     + (f", {d['params']:,} params, {d['macs']:,} MACs" if d.get("params") else ""))
-    return "\\n".join(rows)  # DOT's escaped newline, a line break in the SVG tooltip
+    # DOT's escaped newline, a line break in the SVG tooltip, between rows escaped for DOT
+    return graphviz.nohtml("\\n".join(dot_text(r) for r in rows))
+
+
+def dot_text(text: str) -> str:
+    """User text as a plain DOT string or id: backslashes literal, never taken for HTML."""
+    return graphviz.escape(text)
 
 
 def title(ir: IR, level: str, key: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from archspec.ir.compare import Diff
 from archspec.ir.graph import Scope
 
 Level = Literal["block", "op"]
@@ -24,6 +25,35 @@ class Options:
     fold: bool = True
     expand: tuple[str, ...] = ()
     rankdir: Literal["TB", "LR"] = "TB"
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """What `render --diff` marks: op node ids of this spec that another one lacks or has otherwise,
+    and the names of what only the other has (listed in the legend: it has no place to be drawn)."""
+
+    against: str
+    added: frozenset[str] = frozenset()
+    changed: frozenset[str] = frozenset()
+    removed: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, d: Diff) -> Overlay:
+        """From an op-depth comparison of another spec (A) with the one drawn (B)."""
+        if d.depth != "op":
+            raise ValueError("an overlay marks ops: compare at depth 'op'")
+        removed = dict.fromkeys(n.path.split("/", 1)[0] for n in d.nodes if n.status == "removed")
+        return cls(d.a, frozenset(n.path for n in d.nodes if n.status == "added"),
+                   frozenset(n.path for n in d.nodes if n.status == "changed"), tuple(removed))
+
+    def status(self, box: Box) -> str | None:
+        if box.kind == "input":
+            return None
+        if all(m in self.added for m in box.members):
+            return "added"
+        if any(m in self.added or m in self.changed for m in box.members):
+            return "changed"
+        return None
 
 
 @dataclass(frozen=True)

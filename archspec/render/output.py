@@ -2,7 +2,8 @@
 
 The `dot` binary is looked up before anything is rendered: without it the DOT source is
 still saved next to the requested file, so the work is not lost and can be rendered later
-or elsewhere, and the error says how to install Graphviz.
+or elsewhere, and the error says how to install Graphviz. Files are written through
+`archspec.fileio`: atomically, and a path that cannot be written is one error naming it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 import graphviz
 
 from archspec.errors import fail
+from archspec.fileio import write_bytes, write_text
 
 FORMATS: dict[str, str | None] = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".gv": None, ".dot": None}
 """Extension → Graphviz output format; None means the DOT source itself."""
@@ -28,16 +30,15 @@ def format_of(path: Path) -> str | None:
 
 def write(source: str, path: Path) -> Path:
     fmt = format_of(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     if fmt is None:
-        path.write_text(source, encoding="utf-8")
+        write_text(path, source, "the diagram")
         return path
     if shutil.which("dot") is None:
         gv = path.with_suffix(".gv")
-        gv.write_text(source, encoding="utf-8")
+        write_text(gv, source, "the diagram source")
         raise fail(f"Graphviz's `dot` program is not installed, so {path} was not rendered; "
                    f"the DOT source was written to {gv}",
                    hint="install Graphviz (Debian/Ubuntu: `apt-get install graphviz`, macOS: `brew install graphviz`), "
                         f"then run this command again or `dot -T{fmt} {gv} -o {path}`")
-    path.write_bytes(graphviz.Source(source).pipe(format=fmt))
+    write_bytes(path, graphviz.Source(source).pipe(format=fmt), "the diagram")
     return path

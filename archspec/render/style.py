@@ -8,11 +8,12 @@ read as bands of colour and the same module has the same colour in every picture
 from __future__ import annotations
 
 from dataclasses import dataclass
+from html import escape
 from typing import Literal
 
 from archspec.ir.graph import IR
 from archspec.ops import REGISTRY
-from archspec.render.model import Box, Group, Picture
+from archspec.render.model import Box, Group, Overlay, Picture
 
 EdgeKind = Literal["data", "shortcut", "aux"]
 
@@ -21,6 +22,7 @@ INK = "#444444"
 ERROR_FILL, ERROR_LINE, ERROR_TEXT = "#f4a6a6", "#cc0000", "#990000"
 RESIDUAL_LINE = "#e69138"
 AUX_FILL, AUX_LINE = "#f3f3f3", "#999999"
+DIFF_LINE = {"added": "#38761d", "changed": "#1155cc"}
 BLOCK_PALETTE = ("#a4c2f4", "#b6d7a8", "#ffe599", "#f9cb9c", "#b4a7d6", "#a2c4c9", "#d5a6bd", "#c9daf8",
                  "#d9ead3", "#fff2cc")
 
@@ -60,7 +62,7 @@ def is_residual(ir: IR, nid: str) -> bool:
     return "shape" in d and d["op"] in REGISTRY and REGISTRY[d["op"]].shortcut(d["args"]) is not None
 
 
-def box_style(ir: IR, pic: Picture, box: Box, palette: Palette) -> dict[str, str]:
+def box_style(ir: IR, pic: Picture, box: Box, palette: Palette, overlay: Overlay | None = None) -> dict[str, str]:
     if box.kind == "input":
         attrs = {"shape": "oval", "style": "filled", "fillcolor": "white"}
     elif box.kind == "op":
@@ -80,6 +82,9 @@ def box_style(ir: IR, pic: Picture, box: Box, palette: Palette) -> dict[str, str
         attrs.update(style=attrs["style"] + ",dashed", color=AUX_LINE, fontcolor="#555555")
         if box.kind == "group":
             attrs["fillcolor"] = AUX_FILL
+    status = overlay.status(box) if overlay else None
+    if status:
+        attrs.update(color=DIFF_LINE[status], penwidth="4")
     if has_error(ir, box):
         attrs.update(fillcolor=ERROR_FILL, color=ERROR_LINE, penwidth="3")
     return attrs
@@ -97,7 +102,8 @@ def cluster_style(ir: IR, group: Group, palette: Palette) -> dict[str, str]:
     return {"style": "rounded", "color": "#bbbbbb", "fontsize": "12", "fontcolor": "#666666"}
 
 
-def legend(ir: IR, pic: Picture, palette: Palette, clusters: list[Group], edge_kinds: set[str]) -> str:
+def legend(ir: IR, pic: Picture, palette: Palette, clusters: list[Group], edge_kinds: set[str],
+           overlay: Overlay | None = None) -> str:
     """Three columns (ops, blocks, marks) listing only what this picture uses."""
     boxes = list(pic.boxes.values())
     ops = dict.fromkeys(ir[b.output]["op"] for b in boxes if b.kind == "op")
@@ -116,6 +122,14 @@ def legend(ir: IR, pic: Picture, palette: Palette, clusters: list[Group], edge_k
         marks.append(f'<font color="{AUX_LINE}">grey dashed: auxiliary head, training only</font>')
     if any(has_error(ir, b) for b in boxes):
         marks.append(f'<font color="{ERROR_LINE}">red: the node whose shape check failed</font>')
+    if overlay is not None:
+        against = escape(overlay.against)
+        for status in ("added", "changed"):
+            if any(overlay.status(b) == status for b in boxes):
+                marks.append(f'<font color="{DIFF_LINE[status]}">thick {"green" if status == "added" else "blue"} '
+                             f'border: {status} against {against}</font>')
+        if overlay.removed:
+            marks.append(f"removed against {against}: {escape(', '.join(overlay.removed))}")
     marks.append("edge labels: tensor shape C×H×W")
     columns = [[_swatch(REGISTRY[k].color, k) for k in ops], [_swatch(palette.blocks[k], k) for k in blocks],
                [f'<td align="left" colspan="2">{m}</td>' for m in marks]]

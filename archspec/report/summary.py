@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from archspec.ir.features import feature_info
 from archspec.ir.graph import IR
 from archspec.ops import REGISTRY, fmt_shape
 
@@ -35,27 +36,19 @@ def rows(ir: IR, depth: str = "op") -> list[Row]:
     if depth != "block":
         raise ValueError(f"depth must be 'op' or 'block', not {depth!r}")
     out: list[Row] = []
-    index: dict[str, Row] = {}
-    for nid, d in ir.ops():
-        top = d["module"][:1]
-        if not top:
-            out.append(Row(d["name"], nid, REGISTRY[d["op"]].label(d["args"]), d["shape"], d["params"],
-                           d["buffers"], d["macs"], d["head"]))
-            continue
-        scope = ir.scopes[top]
-        row = index.get(top[0])
-        if row is None:
+    for name, members in ir.top_level().items():
+        last = ir[members[-1]]
+        scope = ir.scopes.get((name,))
+        if scope is None:
+            kind = REGISTRY[last["op"]].label(last["args"])
+        elif scope.kind == "repeat":
+            inner = [s for m, s in ir.scopes.items() if len(m) == 2 and m[0] == name]
+            kind = f"{'/'.join(sorted({str(s.block) for s in inner}))} ×{len(inner)}"
+        else:
             kind = scope.block or scope.kind
-            if scope.kind == "repeat":
-                n = sum(1 for m in ir.scopes if len(m) == 2 and m[0] == top[0])
-                inner = {ir.scopes[m].block for m in ir.scopes if len(m) == 2 and m[0] == top[0]}
-                kind = f"{'/'.join(sorted(str(b) for b in inner))} ×{n}"
-            row = index[top[0]] = Row(top[0], scope.path, kind, d["shape"], 0, 0, 0, d["head"])
-            out.append(row)
-        row.params += d["params"]
-        row.buffers += d["buffers"]
-        row.macs += d["macs"]
-        row.shape = d["shape"]
+        path = scope.path if scope else members[-1]
+        out.append(Row(name, path, kind, last["shape"], sum(ir[m]["params"] for m in members),
+                       sum(ir[m]["buffers"] for m in members), sum(ir[m]["macs"] for m in members), last["head"]))
     return out
 
 
@@ -79,6 +72,8 @@ def as_dict(ir: IR, depth: str = "op") -> dict:
         "heads": [{"name": h.name, "from": h.source, "loss_weight": h.loss_weight} for h in ir.heads],
         "nodes": [{"name": r.name, "path": r.path, "op": r.op, "output_shape": list(r.shape), "params": r.params,
                    "buffers": r.buffers, "macs": r.macs, "head": r.head} for r in rows(ir, depth)],
+        "features": [{"name": f.name, "channels": f.channels, "reduction": f.reduction,
+                      "output_shape": list(f.shape)} for f in feature_info(ir)] if ir.taps else [],
     }
 
 
@@ -96,7 +91,7 @@ def render_summary(ir: IR, fmt: str = "text", depth: str = "op") -> str:
         lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in table]
         lines += ["", f"**Total:** {t['params']:,} parameters, {t['buffers']:,} buffer elements, "
                       f"{_human(t['macs'])} MACs" + _heads_note(ir, ti), "", f"_{MAC_CONVENTION}_"]
-        return "\n".join(lines)
+        return "\n".join(lines + _taps(ir, "- "))
     if fmt != "text":
         raise ValueError(f"format must be text, markdown or json, not {fmt!r}")
     widths = [max(len(h), *(len(r[i]) for r in table)) for i, h in enumerate(head)]
@@ -108,7 +103,16 @@ def render_summary(ir: IR, fmt: str = "text", depth: str = "op") -> str:
     out.append(f"total: {t['params']:,} params, {t['buffers']:,} buffers, {t['macs']:,} MACs ({_human(t['macs'])})"
                + _heads_note(ir, ti))
     out.append(MAC_CONVENTION)
-    return "\n".join(out)
+    return "\n".join(out + _taps(ir, "  "))
+
+
+def _taps(ir: IR, bullet: str) -> list[str]:
+    """The feature taps of a backbone IR: name, channels, reduction (stride relative to the input)."""
+    if not ir.taps:
+        return []
+    return ["", "feature taps (the module returns {name: tensor}):"] + [
+        f"{bullet}{f.name}: {f.channels} channels, {fmt_shape(f.shape)}, reduction "
+        + ("-" if f.reduction is None else f"{f.reduction}") for f in feature_info(ir)]
 
 
 def _heads_note(ir: IR, ti: dict[str, int]) -> str:

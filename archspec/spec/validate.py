@@ -60,15 +60,19 @@ def _describe(v: Any) -> str:
 
 def problems_from(exc: ValidationError, tree: Any, model: type[BaseModel], what: str,
                   node_path: str | None = None, fallback: Location | None = None) -> list[Problem]:
-    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    groups: dict[tuple[Any, ...], list[Any]] = {}  # pydantic's ErrorDetails, grouped by the path in the tree
     for err in exc.errors():
-        groups.setdefault(_real_path(tree, err["loc"], err["type"] == "missing"), []).append(err)
+        if err["loc"][-1:] == ("[key]",):  # pydantic writes the key as text ('None'): take the key itself
+            path = _real_path(tree, err["loc"][:-2], False) + (err["input"],)
+        else:
+            path = _real_path(tree, err["loc"], err["type"] == "missing")
+        groups.setdefault(path, []).append(err)
     missing = {path for path, errs in groups.items() if {e["type"] for e in errs} == {"missing"}}
     for path, errs in groups.items():
         if any(e["type"] == "extra_forbidden" for e in errs):
-            hint = did_you_mean(str(path[-1]), _field_names(model, path[:-1])) or ""
+            close = did_you_mean(str(path[-1]), _field_names(model, path[:-1])) or ""
             # a misspelt key explains the missing one: report it once
-            missing = {m for m in missing if not (m[:-1] == path[:-1] and repr(m[-1]) in hint)}
+            missing = {m for m in missing if not (m[:-1] == path[:-1] and repr(m[-1]) in close)}
     # a list too short for its tuple (`input: [32, 32]`): pydantic names each absent position
     short: dict[tuple[Any, ...], int] = {}
     for path in missing:
@@ -78,7 +82,7 @@ def problems_from(exc: ValidationError, tree: Any, model: type[BaseModel], what:
     for path, errs in groups.items():
         kinds = {e["type"] for e in errs}
         dotted = ".".join(str(p) for p in path)
-        hint = None
+        hint: str | None = None
         if "extra_forbidden" in kinds:
             key = path[-1]
             allowed = _field_names(model, path[:-1])
@@ -97,8 +101,19 @@ def problems_from(exc: ValidationError, tree: Any, model: type[BaseModel], what:
             loc = loc_of(tree, path[:-1])
         elif all(e["loc"][-1:] == ("[key]",) for e in errs):  # a mapping key of the wrong type, e.g. `- 5: {...}`
             where = ".".join(str(p) for p in path[:-1]) or what
-            msg = f"invalid key {path[-1]!r} in {where}: keys here are names (strings)"
-            hint = "names start with a letter or _"
+            key = path[-1]
+            if isinstance(key, bool) or key is None:
+                word = "null" if key is None else str(key).lower()
+                msg = (f"the key {word} in {where} is a YAML {'null' if key is None else 'boolean'}, "
+                       "not a name: keys here are names (strings)")
+                hint = ("YAML reads unquoted yes/no/on/off/true/false as booleans and ~ or null as null: "
+                        "quote the key ('yes': ...) or choose another name")
+            elif any(e["type"] == "value_error" for e in errs):
+                reason = next(e["msg"] for e in errs if e["type"] == "value_error").replace("Value error, ", "")
+                msg = f"invalid key {key!r} in {where}: {reason}"
+            else:
+                msg = f"invalid key {key!r} in {where}: keys here are names (strings)"
+                hint = "names start with a letter or _"
             loc = loc_of(tree, path, key=True)
         else:
             node = _at(tree, path)
@@ -114,8 +129,35 @@ def problems_from(exc: ValidationError, tree: Any, model: type[BaseModel], what:
             loc = loc_of(tree, path)
         if loc is None or loc.file is None:
             loc = fallback or loc  # a `--set KEY` location has no line but is the right place
-        out.append(Problem(msg, loc, node_path, hint))
+        out.append(Problem(msg, loc, node_path, hint or _remedy(kinds, path, model)))
     return sorted(out, key=lambda p: (p.loc.line or 0) if p.loc else 0)
+
+
+_REMEDIES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("bool_type", "bool_parsing"), "write true or false, unquoted"),
+    (("int_type", "int_parsing", "int_from_float"), "write a whole number, unquoted (3, not 3.0 or \"3\")"),
+    (("finite_number",), "write a finite number: not .inf or .nan"),
+    (("float_type", "float_parsing"), "write a number, unquoted (0.5)"),
+    (("string_type",), "write text (quote it if YAML would read it as a number or a boolean)"),
+    (("greater_than", "greater_than_equal", "less_than", "less_than_equal"), "use a value inside that range"),
+    (("literal_error", "enum"), "use one of the values listed"),
+    (("string_pattern_mismatch", "string_too_long", "string_too_short"),
+     "names are letters, digits, _, - and ., starting with a letter, digit or _ (at most 100 characters)"),
+    (("list_type", "tuple_type", "too_short", "too_long"), "write a list of that length, e.g. [3, 224, 224]"),
+    (("dict_type", "model_type", "model_attributes_type"), "write a mapping (key: value on its own lines, or {...})"),
+)
+
+
+def _remedy(kinds: set[str], path: tuple[Any, ...], model: type[BaseModel]) -> str:
+    """What to do about a validation problem that has no more specific hint: by the kind of error."""
+    if kinds == {"missing"} and path:
+        return f"add `{path[-1]}: ...` here (docs/spec-language.md lists every key)"
+    if "extra_forbidden" in kinds:
+        return "remove the key, or check its spelling against docs/spec-language.md"
+    for types, text in _REMEDIES:
+        if kinds & set(types):
+            return text
+    return "docs/spec-language.md describes every key and the values it takes"
 
 
 def validate(model: type[M], tree: Any, what: str, node_path: str | None = None,

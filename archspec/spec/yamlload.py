@@ -10,6 +10,7 @@ so a few ten thousand `[` would overflow its stack — a segfault, not an except
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,7 @@ class PosList(list):
         self.item_loc = []
 
 
-def _loc(mark: yaml.Mark, file: str) -> Location:
+def _loc(mark: Any, file: str) -> Location:  # yaml.Mark, or libyaml's own class of it
     return Location(file, mark.line + 1, mark.column + 1)
 
 
@@ -97,7 +98,8 @@ class _Converter:
                                hint="use `defaults:` or a block template to share settings")
                 key = self.convert(knode, depth + 1)
                 if isinstance(key, (dict, list)):
-                    raise fail("a mapping key must be a plain scalar", _loc(knode.start_mark, self.file))
+                    raise fail("a mapping key must be a plain scalar", _loc(knode.start_mark, self.file),
+                               hint="write the key as a name; a list or mapping cannot be a key")
                 if key in out:
                     first = out.key_loc[key]
                     raise fail(f"duplicate key {key!r} (first defined at line {first.line})",
@@ -119,13 +121,20 @@ class _Converter:
                        loc, hint="write a number of reasonable size") from None
 
 
-def _too_deep(mark: yaml.Mark, file: str) -> ArchspecError:
-    return fail(f"the YAML nests deeper than {MAX_DEPTH} levels", _loc(mark, file),
-                hint="a spec needs a few levels; use block templates instead of deep nesting")
+_DEPTH_HINT = "a spec needs a few levels; use block templates instead of deep nesting"
+
+
+def _too_deep(mark: Any, file: str) -> ArchspecError:
+    return fail(f"the YAML nests deeper than {MAX_DEPTH} levels", _loc(mark, file), hint=_DEPTH_HINT)
 
 
 def _check_depth(text: str, file: str) -> None:
-    """Measure nesting on the event stream, which libyaml parses without recursion."""
+    """Measure nesting on the event stream, which libyaml parses without recursion.
+
+    libyaml's scanner looks ahead up to a line in flow context, and newer libyaml refuses flow
+    nesting past its own limit from there, before the events show the depth. So when the
+    parser fails, the brackets decide whether it was the nesting, reported as ours.
+    """
     loader = _Loader(text)
     depth = 0
     try:
@@ -133,12 +142,37 @@ def _check_depth(text: str, file: str) -> None:
             event = loader.get_event()
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
-                if depth > MAX_DEPTH:
+                if depth > MAX_DEPTH and event.start_mark is not None:
                     raise _too_deep(event.start_mark, file)
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
+    except yaml.MarkedYAMLError:
+        offset = _too_deep_bracket(text)
+        if offset is None:
+            raise
+        raise fail(f"the YAML nests deeper than {MAX_DEPTH} levels", _end_loc(text[:offset], file),
+                   hint=_DEPTH_HINT) from None
     finally:
         loader.dispose()
+
+
+# flow brackets, and the quoted scalars and comments whose brackets do not count
+_FLOW_TOKEN = re.compile(r"""[\[\]{}]|(?:(?<=[\s\[{,:])|^)(?:"(?:[^"\\]|\\.)*"|'(?:[^']|'')*')|(?:(?<=\s)|^)#[^\n]*""",
+                         re.MULTILINE)
+
+
+def _too_deep_bracket(text: str) -> int | None:
+    """The offset of the first `[` or `{` nested deeper than MAX_DEPTH, if any."""
+    depth = 0
+    for m in _FLOW_TOKEN.finditer(text):
+        c = m.group()
+        if c in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return m.start()
+        elif c in "]}":
+            depth = max(depth - 1, 0)
+    return None
 
 
 def _compose(text: str, file: str) -> Any:
@@ -160,18 +194,32 @@ def load_text(text: str, file: str = "<spec>") -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         msg = exc.problem or "invalid YAML"
-        if exc.context:
-            msg = f"{exc.context}, {msg}" if exc.problem else exc.context
+        context, start = exc.context, exc.context_mark
         lines = text.split("\n")
+        # the parser gives up where the text stops making sense, often lines after the slip:
+        # name the line where the construct it was reading began too
+        apart = context is not None and start is not None and mark is not None and start.line != mark.line
+        if apart and start is not None:
+            context = f"{context} that starts at line {start.line + 1}, column {start.column + 1}"
+        if context:
+            msg = f"{context}, {msg}" if exc.problem else context
         tab = mark is not None and mark.line < len(lines) and lines[mark.line][mark.column:mark.column + 1] == "\t"
+        opener = _char_at(lines, start) if apart and start is not None else ""
+        hint = ("YAML indents with spaces, not tabs" if tab
+                else f"is the {opener!r} at line {start.line + 1} closed? Check the brackets between the two lines"
+                if opener in ("[", "{") and start is not None
+                else "check indentation, colons and brackets around this place")
         raise fail(f"YAML syntax error: {msg}", _loc(mark, file) if mark else Location(file, 1, 1),
-                   hint="YAML indents with spaces, not tabs" if tab
-                   else "check indentation, colons and brackets around this place") from None
+                   hint=hint) from None
     except yaml.reader.ReaderError as exc:
         code = exc.character if isinstance(exc.character, int) else ord(exc.character)
         raise fail(f"YAML error: {exc.reason} (character U+{code:04X})",
                    _end_loc(_text_before(text, exc.position), file),
                    hint="a spec is plain UTF-8 text; remove the character or quote it as an escape") from None
+
+
+def _char_at(lines: list[str], mark: yaml.Mark) -> str:
+    return lines[mark.line][mark.column:mark.column + 1] if mark.line < len(lines) else ""
 
 
 def _text_before(text: str, offset: int) -> str:

@@ -9,6 +9,12 @@ modules of both sides are paired in registration order under the same rule. Ever
 both sides must be used exactly once; otherwise the error names both sides. Nothing is
 written to the model until the whole mapping has been verified, so a failed import leaves
 the model as it was.
+
+References are often built without the training-only auxiliary heads (torchvision's
+googlenet / inception_v3 with aux_logits=False, timm's inception_v3): when the reference
+holds none of a head's modules, the rest is imported, the heads keep their initial values
+and the report says so. Every tensor of the reference is checked (a dense tensor with
+values, not sparse or on the meta device) before anything is mapped.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from typing import Any, Mapping
 import torch
 from torch import nn
 
-from archspec.errors import fail
+from archspec.errors import ArchspecError, fail
 
 # A BatchNorm step counter, not a weight: checkpoints from before PyTorch 0.4.1 and TF ports
 # lack it, and load_state_dict itself tolerates its absence; the model's own value is kept.
@@ -35,7 +41,7 @@ class Pair:
     target: str
     source: str | None
     shape: tuple[int, ...]
-    how: str  # "name", "structure", or "kept" (a step counter the source lacks)
+    how: str  # "name", "structure", "kept" (a step counter the source lacks) or "head" (an aux head it lacks)
 
 
 @dataclass
@@ -48,9 +54,13 @@ class WeightMapping:
         return sum(1 for p in self.pairs if p.how == how)
 
     def summary(self) -> str:
+        heads = sorted({p.target.partition(".")[0] for p in self.pairs if p.how == "head"})
         return (f"{len(self.pairs)} tensors mapped: {self.count('name')} by name, "
                 f"{self.count('structure')} by structure"
-                + (f", {self.count('kept')} step counters kept" if self.count("kept") else ""))
+                + (f", {self.count('kept')} step counters kept" if self.count("kept") else "")
+                + (f"; the reference has no training-only head{'s' if len(heads) > 1 else ''} {', '.join(heads)}: "
+                   f"{'their' if len(heads) > 1 else 'its'} {self.count('head')} tensors keep their initial values"
+                   if heads else ""))
 
     def __str__(self) -> str:
         rows = [(p.target, p.source or "(model's own value)", _shape(p.shape), p.how) for p in self.pairs]
@@ -70,7 +80,8 @@ def _describe(sd: Mapping[str, torch.Tensor], keys: list[str]) -> str:
 
 
 def _show(tensors: list[tuple[str, tuple[int, ...]]]) -> str:
-    return ", ".join(f"{n} {_shape(s)}" for n, s in tensors)
+    text = ", ".join(f"{n} {_shape(s)}" for n, s in tensors[:SHOWN])
+    return text + (f" and {len(tensors) - SHOWN} more" if len(tensors) > SHOWN else "")
 
 
 def _groups(keys: list[str]) -> list[tuple[str, list[str]]]:
@@ -130,14 +141,52 @@ def map_state_dict(target: Mapping[str, torch.Tensor], source: Mapping[str, torc
     return WeightMapping(sorted(pairs, key=lambda p: order[p.target]))
 
 
-def load_reference_weights(model: nn.Module, state_dict: Mapping[str, torch.Tensor]) -> WeightMapping:
-    """Load `state_dict` (a reference model's) into `model`, all or nothing; returns the mapping report."""
+def _first(keys: list[str]) -> str:
+    return ", ".join(map(str, keys[:SHOWN])) + (f" and {len(keys) - SHOWN} more" if len(keys) > SHOWN else "")
+
+
+def _check_tensors(state_dict: Mapping[str, Any]) -> None:
+    """Every value is a dense tensor holding values, so loading it cannot fail after the mapping."""
     bad = [k for k, v in state_dict.items() if not isinstance(v, torch.Tensor)]
     if bad:
-        raise fail(f"weight import: not a state_dict — {', '.join(map(str, bad[:SHOWN]))} are not tensors",
+        raise fail(f"weight import: not a state_dict — {_first(bad)} are not tensors",
                    hint="pass model.state_dict(), or the 'state_dict' entry of a training checkpoint")
+    for kind, test in (("sparse", lambda v: v.layout != torch.strided), ("meta (shape only, no values)",
+                       lambda v: v.is_meta), ("quantized", lambda v: v.is_quantized)):
+        odd = [k for k, v in state_dict.items() if test(v)]
+        if odd:
+            raise fail(f"weight import: {_first(odd)} {'is a' if len(odd) == 1 else 'are'} {kind} "
+                       f"tensor{'' if len(odd) == 1 else 's'}; only dense tensors with values can be imported",
+                       hint="save the reference's state_dict from a model whose weights are loaded, "
+                            "as dense tensors (tensor.to_dense(), tensor.dequantize())")
+
+
+def _is_head(key: str, heads: tuple[str, ...]) -> bool:
+    return key.partition(".")[0] in heads
+
+
+def _map(model: nn.Module, own: dict[str, torch.Tensor], source: Mapping[str, torch.Tensor]) -> WeightMapping:
+    """The full mapping; or, when the reference lacks every training-only head, the mapping of the rest."""
+    heads = tuple(getattr(model, "head_names", ()))
+    try:
+        return map_state_dict(own, source)
+    except ArchspecError as full:
+        if not heads or any(_is_head(k, heads) for k in source):
+            raise
+        try:
+            body = map_state_dict({k: v for k, v in own.items() if not _is_head(k, heads)}, source)
+        except ArchspecError:
+            raise full from None  # the heads are not what is wrong: report the whole mapping's problem
+    kept = [Pair(k, None, tuple(v.shape), "head") for k, v in own.items() if _is_head(k, heads)]
+    order = {k: i for i, k in enumerate(own)}
+    return WeightMapping(sorted(body.pairs + kept, key=lambda p: order[p.target]))
+
+
+def load_reference_weights(model: nn.Module, state_dict: Mapping[str, torch.Tensor]) -> WeightMapping:
+    """Load `state_dict` (a reference model's) into `model`, all or nothing; returns the mapping report."""
+    _check_tensors(state_dict)
     own = model.state_dict()
-    mapping = map_state_dict(own, state_dict)
+    mapping = _map(model, own, state_dict)
     new = {p.target: (own[p.target] if p.source is None else state_dict[p.source].to(own[p.target].dtype))
            for p in mapping.pairs}
     model.load_state_dict(new, strict=True)
@@ -149,9 +198,10 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     try:
         obj: Any = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
-        raise fail(f"weight file not found: {path}") from None
+        raise fail(f"weight file not found: {path}", hint="pass the reference checkpoint's path with --from") from None
     except OSError as e:
-        raise fail(f"cannot read weight file {path}: {e.strerror or e}") from None
+        raise fail(f"cannot read weight file {path}: {e.strerror or e}",
+                   hint="check that the path names a readable file") from None
     except Exception as e:  # noqa: BLE001 — a foreign file can break the unpickler in any way
         first = str(e).strip().splitlines()[0] if str(e).strip() else ""
         raise fail(f"cannot read {path} as a PyTorch checkpoint ({type(e).__name__}: {first})",

@@ -1,63 +1,166 @@
-"""Checkpoints: one dict of tensors and plain values, written atomically.
+"""Checkpoints: one dict of tensors and plain values, written atomically, read against one schema.
 
-A checkpoint is written to a temporary file in the run directory, flushed to disk and
-then renamed over the old one (`os.replace`), so a crash at any moment leaves either the
-previous complete file or the new one — never a broken `last.pt`. Everything in it loads
-with `torch.load(weights_only=True)`; it embeds the fully resolved spec (YAML text) and
-recipe, so a checkpoint says what it is a checkpoint of.
+A checkpoint is written through `archspec.fileio` (a temporary file in the run directory,
+flushed, renamed over the old one), so a crash or a full disk at any moment leaves the
+previous complete file. Everything in it loads with `torch.load(weights_only=True)`; it
+embeds the fully resolved spec (YAML text), the recipe and the architecture record
+(`archspec.train.architecture`), so a checkpoint says what it is a checkpoint of.
+
+Reading validates the whole file against `Checkpoint` in one place: a file that is not a
+checkpoint, or one with a missing or mistyped entry, is one error naming the file and the
+entry, never a KeyError from deep inside a resume.
 """
 
 from __future__ import annotations
 
-import os
 import pickle
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import torch
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, StrictStr, ValidationError
 from torch import nn
 
-from archspec.errors import fail
+from archspec.errors import ArchspecError, fail
+from archspec.fileio import write_with
+from archspec.train.architecture import first_difference
 
 FORMAT = "archspec-checkpoint"
-VERSION = 1
+VERSION = 2
 LAST, BEST = "last.pt", "best.pt"
+ZIP_MAGIC = b"PK\x03\x04"
+"""torch.save writes a zip archive; anything else is not one of its checkpoints."""
+Tensors = dict[StrictStr, torch.Tensor]
+
+
+class _Plain(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True, strict=True)
+
+
+class RngState(_Plain):
+    cpu: torch.Tensor
+    cuda: torch.Tensor | None = None
+
+
+class Best(_Plain):
+    epoch: NonNegativeInt
+    val_top1: float
+
+
+class Preprocess(_Plain):
+    """How the run prepared an image, for `predict`: the stored size, the normalisation, the class names."""
+
+    size: Annotated[list[PositiveInt], Field(min_length=2, max_length=2)]
+    mean: list[float]
+    std: list[float]
+    classes: list[StrictStr]
+
+
+class OptimizerState(_Plain):
+    state: dict[Any, Any]
+    param_groups: list[dict[str, Any]]
+
+
+class Checkpoint(_Plain):
+    """Every entry `archspec train` writes, typed; `extra` entries are refused as a sign of another format."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, strict=True, extra="forbid")
+
+    format: Literal["archspec-checkpoint"]
+    version: Literal[2]
+    spec_name: StrictStr
+    spec_ref: StrictStr
+    spec_yaml: StrictStr
+    architecture: dict[str, Any]
+    fingerprint: StrictStr
+    recipe: dict[str, Any]
+    data: StrictStr
+    epoch: PositiveInt
+    rng: Annotated[list[RngState], Field(min_length=1)]
+    history: list[dict[str, Any]]
+    best: Best
+    world_size: PositiveInt
+    step: NonNegativeInt
+    model: Tensors
+    optimizer: OptimizerState
+    scheduler: dict[str, Any]
+    ema: Tensors | None
+    preprocess: Preprocess | None = None
+    """Absent in checkpoints written before `predict` existed."""
 
 
 def save(payload: dict[str, Any], path: Path) -> None:
     """Write `path` so that it is always either the old complete file or the new complete file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666), "wb") as f:
-            torch.save(payload, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_with(path, lambda f: torch.save(payload, f), "checkpoint")
 
 
-def load(path: Path) -> dict[str, Any]:
-    """A checkpoint of this format, or one clear error naming the file."""
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def damaged(path: Path, what: str) -> ArchspecError:
+    """The one error for a checkpoint whose content does not fit the schema (or does not load)."""
+    return fail(f"{path} is a damaged archspec checkpoint: {what}",
+                hint="use another checkpoint of the run (best.pt or last.pt), or start the run again")
+
+
+def _entry_error(path: Path, exc: ValidationError) -> ArchspecError:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"]) or "(top)"
+    what = "is missing" if err["type"] == "missing" else f"is wrong: {err['msg']}"
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return damaged(path, f"entry {where!r} {what}{more}")
+
+
+def load(path: Path) -> Checkpoint:
+    """The checkpoint at `path`, validated, or one clear error naming the file."""
     if not path.is_file():
-        raise fail(f"checkpoint not found: {path}")
+        raise fail(f"checkpoint not found: {path}", hint="a run directory holds last.pt and best.pt")
+    hint = "is it complete, and was it written by archspec train? A run directory holds last.pt and best.pt"
     try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, pickle.UnpicklingError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise fail(f"cannot read checkpoint {path}: {first}", hint="is it complete, and was it written by archspec train?") from None
-    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
-        raise fail(f"{path} is not an archspec checkpoint", hint="checkpoints are the last.pt / best.pt of a run directory")
-    if ckpt.get("version") != VERSION:
-        raise fail(f"{path} is a version {ckpt.get('version')} checkpoint; this archspec reads version {VERSION}")
-    return ckpt
+        with path.open("rb") as f:
+            head = f.read(len(ZIP_MAGIC))
+    except OSError as exc:
+        raise fail(f"cannot read checkpoint {path}: {exc.strerror or exc}",
+                   hint="check the file's permissions") from None
+    if head != ZIP_MAGIC:
+        raise fail(f"cannot read checkpoint {path}: it is not a checkpoint file (those are zip archives; "
+                   f"this one starts with {head!r})", hint=hint)
+    try:
+        raw = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, pickle.UnpicklingError, EOFError, zipfile.BadZipFile, OSError, ValueError,
+            IndexError, KeyError, TypeError, AttributeError) as exc:
+        # a truncated or altered zip makes torch's reader fail in all these ways
+        raise fail(f"cannot read checkpoint {path}: {type(exc).__name__}: {first_line(exc)}", hint=hint) from None
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+        raise fail(f"{path} is not an archspec checkpoint",
+                   hint="checkpoints are the last.pt / best.pt of a run directory; for a reference "
+                        "model's weights use `archspec weights import`")
+    if raw.get("version") != VERSION:
+        raise fail(f"{path} is a version {raw.get('version')!r} checkpoint; this archspec reads version {VERSION}",
+                   hint="train the run again with this version of archspec")
+    try:
+        return Checkpoint.model_validate(raw)
+    except ValidationError as exc:
+        raise _entry_error(path, exc) from None
 
 
-def check_fits(ckpt: dict[str, Any], model: nn.Module, ref: str, path: Path) -> None:
+def check_architecture(ckpt: Checkpoint, record: dict[str, Any], ref: str, path: Path, option: str) -> None:
+    """The checkpoint was trained in this very architecture, or a user error naming the first difference."""
+    diff = first_difference(ckpt.architecture, record)
+    if diff is None:
+        return
+    raise fail(f"checkpoint {path} was made from spec {ckpt.spec_ref!r} ({ckpt.spec_name}), whose architecture "
+               f"differs from {ref}: {diff}",
+               hint=f"pass the spec (and --set overrides) the checkpoint was trained with, or {option} to use "
+                    "only its weights (names and shapes must still match)")
+
+
+def check_fits(model_state: dict[str, torch.Tensor], model: nn.Module, ref: str, path: Path) -> None:
     """The checkpoint's weights have exactly this network's names and shapes, or a user error."""
-    theirs = {k: tuple(v.shape) for k, v in ckpt["model"].items()}
+    theirs = {k: tuple(v.shape) for k, v in model_state.items()}
     ours = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     if theirs == ours:
         return
@@ -68,6 +171,5 @@ def check_fits(ckpt: dict[str, Any], model: nn.Module, ref: str, path: Path) -> 
         f"{len(missing)} weights missing (first: {missing[0]})" if missing else "",
         f"{len(extra)} unknown (first: {extra[0]})" if extra else "",
         f"{len(reshaped)} of another shape (first: {reshaped[0]})" if reshaped else "") if part)
-    raise fail(f"checkpoint {path} was made from spec {ckpt.get('spec_ref')!r} ({ckpt.get('spec_name')}), "
-               f"whose network differs from {ref}: {detail}",
+    raise fail(f"the weights in {path} do not fit the network of {ref}: {detail}",
                hint="pass the spec (and --set overrides) the checkpoint was trained with")

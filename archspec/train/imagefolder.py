@@ -92,7 +92,8 @@ def imagefolder_sets(root: Path, channels: int, size: tuple[int, int],
     if not root.is_dir():
         raise fail(f"image folder not found: {root}", hint="pass a directory with one sub-folder per class")
     if channels not in (1, 3):
-        raise fail(f"image folders give 1- or 3-channel images, but the network's input has {channels} channels")
+        raise fail(f"image folders give 1- or 3-channel images, but the network's input has {channels} channels",
+                   hint="--set input=[3,H,W] (colour) or input=[1,H,W] (grey)")
     if (root / "train").is_dir() and (root / "val").is_dir():
         classes = [d.name for d in _class_dirs(root / "train")]
         train = _scan(root / "train", classes)
@@ -103,7 +104,8 @@ def imagefolder_sets(root: Path, channels: int, size: tuple[int, int],
         order = torch.randperm(len(files), generator=torch.Generator().manual_seed(SPLIT_SEED)).tolist()
         n_val = max(1, round(len(files) * val_fraction))
         if n_val >= len(files):
-            raise fail(f"image folder {root} has {len(files)} images, too few to hold out a validation share")
+            raise fail(f"image folder {root} has {len(files)} images, too few to hold out a validation share",
+                       hint="add images, lower train.data.val_fraction, or give train/ and val/ folders")
         held, kept = order[:n_val], sorted(order[n_val:])
         train = ([files[i] for i in kept], [labels[i] for i in kept])
         val = ([files[i] for i in sorted(held)], [labels[i] for i in sorted(held)])

@@ -42,3 +42,5 @@ class Splits:
     mean: tuple[float, ...]
     std: tuple[float, ...]
     description: str
+    names: tuple[str, ...] = ()
+    """Class names in label order (numbers when the source has none)."""

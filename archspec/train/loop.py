@@ -17,7 +17,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.optim.lr_scheduler import LRScheduler
+from torch.optim.lr_scheduler import LambdaLR
 from torch.optim.swa_utils import AveragedModel
 from torch.utils.data import DataLoader, DistributedSampler
 
@@ -29,6 +29,8 @@ from archspec.train.metrics import Meter, Stats
 from archspec.train.progress import Progress
 
 BatchCheck = Callable[[torch.Tensor], None] | None
+StepLog = Callable[[int, float, float], None]
+"""(global step, that step's loss, the lr it used): TensorBoard's per-step points."""
 
 
 class NonFiniteLoss(Exception):
@@ -46,7 +48,7 @@ class Parts:
     model: nn.Module
     step_model: nn.Module
     optimizer: torch.optim.Optimizer
-    scheduler: LRScheduler
+    scheduler: LambdaLR
     loss: SpecLoss
     ema: AveragedModel | None
     train: DataLoader
@@ -58,6 +60,12 @@ class Parts:
     classes: int
     clip_grad_norm: float | None
     seed: int
+    train_batches: int = 0
+    """Batches per training epoch (`train.limit_batches` may take fewer than the loader has)."""
+    val_batches: int | None = None
+    max_steps: int | None = None
+    log_step: StepLog | None = None
+    log_step_every: int = 1
     check_train: BatchCheck = None
     check_val: BatchCheck = None
 
@@ -69,11 +77,14 @@ def epoch_seed(seed: int, epoch: int, rank: int) -> int:
 
 @torch.no_grad()
 def evaluate(model: nn.Module, loader: DataLoader, transform: BatchTransform, placement: Placement,
-             world: World, classes: int, check: BatchCheck = None) -> Stats:
-    """Plain (unsmoothed) cross-entropy and top-1 / top-5 over the whole loader, summed over ranks."""
+             world: World, classes: int, check: BatchCheck = None, batches: int | None = None) -> Stats:
+    """Plain (unsmoothed) cross-entropy and top-1 / top-5 over the loader (its first `batches`), summed
+    over ranks."""
     model.eval()
     meter = Meter(placement.device, classes)
-    for images, labels in loader:
+    for done, (images, labels) in enumerate(loader):
+        if batches is not None and done >= batches:
+            break
         if check is not None:
             check(labels)
         labels = labels.to(placement.device, non_blocking=True)
@@ -91,7 +102,11 @@ class Trainer:
 
     @property
     def steps_per_epoch(self) -> int:
-        return len(self.p.train)
+        return self.p.train_batches or len(self.p.train)
+
+    @property
+    def out_of_steps(self) -> bool:
+        return self.p.max_steps is not None and self.step >= self.p.max_steps
 
     @property
     def eval_model(self) -> nn.Module:
@@ -118,6 +133,8 @@ class Trainer:
         progress.start_epoch(epoch, epochs, self.steps_per_epoch)
         start = time.perf_counter()
         for batch, (images, labels) in enumerate(p.train, 1):
+            if batch > self.steps_per_epoch or self.out_of_steps:
+                break
             if p.check_train is not None:
                 p.check_train(labels)
             labels = labels.to(device, non_blocking=True)
@@ -129,12 +146,15 @@ class Trainer:
             loss.backward()
             if p.clip_grad_norm is not None:
                 nn.utils.clip_grad_norm_(p.model.parameters(), p.clip_grad_norm)
+            used_lr = p.optimizer.param_groups[0]["lr"]
             p.optimizer.step()
             p.scheduler.step()
             if p.ema is not None:
                 p.ema.update_parameters(p.model)
             self.step += 1
             meter.add(loss.detach(), logits.detach(), labels)
+            if p.log_step is not None and self.step % p.log_step_every == 0:
+                p.log_step(self.step, float(loss.detach()), float(used_lr))
             progress.step(batch, meter.n, meter.running, float(p.scheduler.get_last_lr()[0]))
         stats = meter.result(p.world)
         progress.end_epoch()
@@ -142,7 +162,8 @@ class Trainer:
 
     def validate(self) -> Stats:
         p = self.p
-        return evaluate(self.eval_model, p.val, p.transform, p.placement, p.world, p.classes, p.check_val)
+        return evaluate(self.eval_model, p.val, p.transform, p.placement, p.world, p.classes, p.check_val,
+                        p.val_batches)
 
     def state_dict(self) -> dict[str, Any]:
         p = self.p

@@ -25,7 +25,7 @@ def head_weights(cfg: Loss, names: Sequence[str], spec_weights: Sequence[float],
         if name not in names:
             known = ", ".join(names) or "none"
             raise fail(f"loss.aux_weights names {name!r}, which is not an auxiliary head of this network (heads: {known})",
-                       at, hint=did_you_mean(name, names))
+                       at, hint=did_you_mean(name, names) or "name a head of the network, or give one weight for all")
     return tuple(float(given.get(n, w)) for n, w in zip(names, spec_weights))
 
 

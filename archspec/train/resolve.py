@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from archspec.api import load
-from archspec.errors import Location, fail
-from archspec.spec.resolve import ResolvedSpec, apply_cli_sets
+from archspec.errors import ArchspecError, Location, did_you_mean, fail
+from archspec.spec.shipped import recipe_names, shipped_recipe
+from archspec.spec.resolve import ResolvedSpec, apply_cli_sets, resolve_text
 from archspec.spec.validate import validate
 from archspec.spec.yamlload import PosList, PosMap, load_file
 from archspec.train.recipe import Recipe
@@ -41,10 +42,12 @@ def split_sets(sets: list[str]) -> tuple[list[str], list[str]]:
     return arch, train
 
 
-def resolve_run(ref: str, sets: list[str], base: dict[str, Any] | None = None, base_name: str = "") -> RunSpec:
-    """The spec from `ref`; the recipe from the spec's `train:` section, or from `base` when resuming."""
+def resolve_run(ref: str, sets: list[str], base: dict[str, Any] | None = None, base_name: str = "",
+                text: str | None = None) -> RunSpec:
+    """The spec from `ref` (or `text`, read as that file's contents: a checkpoint's embedded spec); the
+    recipe from the spec's `train:` section, or from `base` when resuming."""
     arch_sets, train_sets = split_sets(sets)
-    resolved = load(ref, arch_sets)
+    resolved = load(ref, arch_sets) if text is None else resolve_text(text, ref, arch_sets)
     tree = to_posmap(base, Location(base_name)) if base is not None else recipe_tree(resolved)
     holder = PosMap({"train": tree}, loc=tree.loc)
     holder.key_loc["train"] = holder.val_loc["train"] = tree.loc
@@ -52,8 +55,27 @@ def resolve_run(ref: str, sets: list[str], base: dict[str, Any] | None = None, b
         _make_parents(holder, s.partition("=")[0].strip())
     apply_cli_sets(holder, train_sets)
     tree = holder["train"]
-    recipe = validate(Recipe, tree, "the train section")
-    return RunSpec(resolved, recipe, tree)
+    return RunSpec(resolved, validate_recipe(tree), tree)
+
+
+RECIPE_HINT = "docs/training.md lists every recipe field with its type and range"
+
+
+def validate_recipe(tree: Any) -> Recipe:
+    """The recipe model over a `train:` tree; each problem gets the recipe reference as its remedy
+    when the validator has no more specific one (a did-you-mean)."""
+    try:
+        return validate(Recipe, tree, "the train section")
+    except ArchspecError as e:
+        for problem in e.problems:
+            if not (problem.hint or "").strip():
+                problem.hint = RECIPE_HINT
+        raise
+
+
+def check_recipe(resolved: ResolvedSpec) -> Recipe:
+    """The spec's own recipe (its `train:` section over its recipe file), validated."""
+    return validate_recipe(recipe_tree(resolved))
 
 
 def _make_parents(holder: PosMap, key: str) -> None:
@@ -83,11 +105,12 @@ def recipe_tree(resolved: ResolvedSpec) -> PosMap:
         return section
     at = section.val_loc["recipe"]
     if not isinstance(name, str):
-        raise fail("`recipe:` must be a file name", at)
+        raise fail("`recipe:` must be a file name", at, hint="for example recipe: recipes/cifar10_adam.yaml")
     path = _recipe_path(name, at)
     base = load_file(path)
     if not isinstance(base, PosMap):
-        raise fail("a recipe file must be a YAML mapping of train fields", Location(str(path), 1, 1))
+        raise fail("a recipe file must be a YAML mapping of train fields", Location(str(path), 1, 1),
+                   hint="for example: epochs: 20 and optimizer: {kind: adam, lr: 0.001} on their own lines")
     if "recipe" in base:
         raise fail("a recipe file cannot name another recipe", base.key_loc["recipe"],
                    hint="merge the two files into one")
@@ -95,14 +118,20 @@ def recipe_tree(resolved: ResolvedSpec) -> PosMap:
 
 
 def _recipe_path(name: str, at: Location) -> Path:
-    """Relative to the file that names it (for `--set train.recipe=...`: the working directory)."""
+    """Relative to the file that names it (for `--set train.recipe=...`: the working directory); else the
+    shipped recipe of that name, so a spec copied out of specs/ keeps its `recipes/x.yaml`."""
     origin = Path(at.file) if at.file and Path(at.file).is_file() else None
     path = (origin.parent / name) if origin else Path(name)
-    if path.suffix not in RECIPE_SUFFIXES:
+    if path.suffix not in RECIPE_SUFFIXES + ("",):
         raise fail(f"recipe {name!r} is not a .yaml file", at, hint="recipes are YAML files like recipes/cifar10_adam.yaml")
-    if not path.is_file():
-        raise fail(f"recipe file not found: {path}", at, hint="the path is relative to the spec file that names it")
-    return path
+    if path.suffix and path.is_file():
+        return path
+    shipped = shipped_recipe(name)
+    if shipped is not None:
+        return shipped
+    raise fail(f"recipe file not found: {path}", at,
+               hint="the path is relative to the spec file that names it; shipped recipes by name: "
+                    + (did_you_mean(Path(name).stem, recipe_names()) or ", ".join(recipe_names())))
 
 
 def deep_merge(base: PosMap, over: PosMap) -> PosMap:

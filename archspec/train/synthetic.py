@@ -13,12 +13,16 @@ import math
 
 import torch
 
+from archspec.errors import fail
+from archspec.ir.budget import fmt_size
 from archspec.train.images import TensorImages
 
 CLASSES = ("disk", "square", "ring", "cross", "triangle", "diamond",
            "h_stripes", "v_stripes", "d_stripes", "checker")
 MAX_SIDE = 64
 """Images larger than this are drawn at this size and resized on the device."""
+MAX_DRAW_BYTES = 8 * 2**30
+"""Memory the drawing of both splits may take; more is refused before anything is allocated."""
 
 
 def native_size(height: int, width: int) -> tuple[int, int]:
@@ -78,9 +82,20 @@ def draw(n: int, channels: int, height: int, width: int, seed: int) -> tuple[tor
     return (image.clamp(0, 1) * 255).round().to(torch.uint8), labels
 
 
+def draw_bytes(n: int, channels: int, height: int, width: int) -> int:
+    """Peak memory of `draw`: float32 coordinates and masks per pixel (16 bytes) and about three
+    float32 image tensors alive at once (12 bytes per value) — measured 51 bytes per pixel at 3 channels."""
+    return n * height * width * (16 + 12 * channels)
+
+
 def synthetic_sets(channels: int, height: int, width: int, n_train: int, n_val: int,
                    seed: int) -> tuple[TensorImages, TensorImages]:
     h, w = native_size(height, width)
+    need = draw_bytes(n_train, channels, h, w) + draw_bytes(n_val, channels, h, w)
+    if need > MAX_DRAW_BYTES:
+        raise fail(f"the synthetic data ({n_train:,} train + {n_val:,} val images of {channels}×{h}×{w}) needs about "
+                   f"{fmt_size(need)} of memory to draw, over the limit of {fmt_size(MAX_DRAW_BYTES)}",
+                   hint="lower train.data.synthetic.train / .val (a few thousand images train a small network)")
     train = draw(n_train, channels, h, w, seed)
     val = draw(n_val, channels, h, w, seed + 1_000_003)
     return TensorImages(*train), TensorImages(*val)

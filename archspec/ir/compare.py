@@ -1,0 +1,206 @@
+"""What a spec edit changes: two checked IRs compared node by node (`archspec diff`, `render --diff`).
+
+Nodes are matched by their name path, never by position, so an inserted block shifts
+nothing and a renamed node is a removal plus an addition. A node is *changed* when its op
+kind, its arguments or its inputs differ; shapes and costs that change because something
+upstream changed are shown in the per-block table, not as changes of the node itself.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from archspec.ir.graph import INPUT, IR
+from archspec.ops import REGISTRY
+
+Status = Literal["added", "removed", "changed"]
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class NodeDiff:
+    path: str
+    status: Status
+    what: str
+    """The op or block as the side that has it describes it (B's for a change)."""
+    changes: tuple[Change, ...] = ()
+
+
+@dataclass(frozen=True)
+class BlockCost:
+    """One top-level block (or op) of either side: its output shape, params and MACs on each."""
+
+    name: str
+    shape: tuple[tuple[int, ...] | None, tuple[int, ...] | None]
+    params: tuple[int | None, int | None]
+    macs: tuple[int | None, int | None]
+
+
+@dataclass(frozen=True)
+class Totals:
+    params: int
+    train_params: int
+    macs: int
+    input: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Diff:
+    a: str
+    b: str
+    depth: str
+    nodes: tuple[NodeDiff, ...]
+    blocks: tuple[BlockCost, ...]
+    totals: tuple[Totals, Totals]
+
+    @property
+    def identical(self) -> bool:
+        return not self.nodes and self.totals[0] == self.totals[1]
+
+
+def _args(d: dict[str, Any]) -> dict[str, Any]:
+    return d["args"].model_dump() if d["args"] is not None else {}
+
+
+def _describe(d: dict[str, Any]) -> str:
+    return REGISTRY[d["op"]].label(d["args"]) if d["op"] in REGISTRY else d["op"]
+
+
+def _flat(fields: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested arguments as dotted fields (`norm.momentum`), so a change names what changed."""
+    out: dict[str, Any] = {}
+    for k, v in fields.items():
+        if isinstance(v, dict) and v:
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def _field_changes(old: dict[str, Any], new: dict[str, Any]) -> tuple[Change, ...]:
+    old, new = _flat(old), _flat(new)
+    keys = list(dict.fromkeys([*old, *new]))
+    return tuple(Change(k, old.get(k), new.get(k)) for k in keys if old.get(k) != new.get(k))
+
+
+Entities = dict[str, tuple[str, dict[str, Any]]]
+"""Comparable things by name path: (description, the fields that make it what it is)."""
+
+
+def _top(nid: str) -> str:
+    return nid.split("/", 1)[0]
+
+
+def _op_entities(ir: IR, inside_only: bool = False) -> Entities:
+    """Every op. With `inside_only`, an input from outside the op's top-level block reads as
+    `(block input)`: what feeds the block is the block's own field, not a change inside it."""
+    out = {}
+    for nid, d in ir.ops():
+        inputs = [i if not inside_only or _top(i) == _top(nid) else "(block input)" for i in d["inputs"]]
+        out[nid] = (_describe(d), {"op": d["op"], **_args(d), "inputs": inputs})
+    return out
+
+
+def _block_entities(ir: IR) -> Entities:
+    """Every top-level item: a block's template, params and inputs; an op's args and inputs."""
+    out: Entities = {}
+    for nid, d in ir.ops():
+        top = d["module"][:1]
+        if not top:
+            out[nid] = (_describe(d), {"op": d["op"], **_args(d), "inputs": list(d["inputs"])})
+            continue
+        if top[0] not in out:
+            scope = ir.scopes[top]
+            what = scope.block or scope.kind
+            out[top[0]] = (what, {"op": what, **dict(scope.args), "inputs": []})
+        feeds = out[top[0]][1]["inputs"]
+        feeds += [_top(i) for i in d["inputs"] if _top(i) != top[0] and _top(i) not in feeds]
+    return out
+
+
+def _inner_changes(a: IR, b: IR) -> dict[str, int]:
+    """Per top-level block: how many of its ops were added, removed or changed."""
+    count: dict[str, int] = {}
+    for d in _diffs(_op_entities(a, inside_only=True), _op_entities(b, inside_only=True)):
+        if "/" in d.path:
+            count[_top(d.path)] = count.get(_top(d.path), 0) + 1
+    return count
+
+
+def _op_diffs(a: IR, b: IR) -> list[NodeDiff]:
+    return _diffs(_op_entities(a), _op_entities(b))
+
+
+def _diffs(ea: dict[str, tuple[str, dict[str, Any]]], eb: dict[str, tuple[str, dict[str, Any]]]) -> list[NodeDiff]:
+    out = []
+    for path in _merged_order(list(ea), list(eb)):
+        if path not in ea:
+            out.append(NodeDiff(path, "added", eb[path][0]))
+        elif path not in eb:
+            out.append(NodeDiff(path, "removed", ea[path][0]))
+        else:
+            changes = _field_changes(ea[path][1], eb[path][1])
+            if changes:
+                out.append(NodeDiff(path, "changed", eb[path][0], changes))
+    return out
+
+
+def _merged_order(a: list[str], b: list[str]) -> list[str]:
+    """B's order, with what only A has placed where A had it."""
+    out: list[str] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        out += b[j1:j2] if tag == "equal" else a[i1:i2] + b[j1:j2]
+    return list(dict.fromkeys(out))
+
+
+def _block_costs(ir: IR) -> dict[str, tuple[tuple[int, ...], int, int]]:
+    return {name: (ir[m[-1]]["shape"], sum(ir[n]["params"] for n in m), sum(ir[n]["macs"] for n in m))
+            for name, m in ir.top_level().items()}
+
+
+def _costs(a: IR, b: IR) -> tuple[BlockCost, ...]:
+    ca, cb = _block_costs(a), _block_costs(b)
+    out = []
+    for name in _merged_order(list(ca), list(cb)):
+        x, y = ca.get(name), cb.get(name)
+        out.append(BlockCost(name, (x[0] if x else None, y[0] if y else None),
+                             (x[1] if x else None, y[1] if y else None), (x[2] if x else None, y[2] if y else None)))
+    return tuple(out)
+
+
+def _totals(ir: IR) -> Totals:
+    infer = ir.totals(include_heads=False)
+    return Totals(infer["params"], ir.totals()["params"], infer["macs"], ir.input_shape)
+
+
+def diff(a: IR, b: IR, depth: str = "block") -> Diff:
+    if depth == "op":
+        nodes = _op_diffs(a, b)
+    elif depth == "block":
+        ea, eb = _block_entities(a), _block_entities(b)
+        nodes = _diffs(ea, eb)
+        listed = {d.path: i for i, d in enumerate(nodes)}
+        for name, n in _inner_changes(a, b).items():
+            if name not in ea or name not in eb:
+                continue
+            inside = Change("ops inside", None, f"{n} added, removed or changed (--level op lists them)")
+            if name in listed:
+                d = nodes[listed[name]]
+                nodes[listed[name]] = NodeDiff(d.path, d.status, d.what, d.changes + (inside,))
+            else:
+                nodes.append(NodeDiff(name, "changed", eb[name][0], (inside,)))
+        order = {p: i for i, p in enumerate(_merged_order(list(ea), list(eb)))}
+        nodes.sort(key=lambda d: order[d.path])
+    else:
+        raise ValueError(f"depth must be 'block' or 'op', not {depth!r}")
+    if a.input_shape != b.input_shape:
+        nodes.insert(0, NodeDiff(INPUT, "changed", "input", (Change("shape", list(a.input_shape), list(b.input_shape)),)))
+    return Diff(a.ref, b.ref, depth, tuple(nodes), _costs(a, b), (_totals(a), _totals(b)))

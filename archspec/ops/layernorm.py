@@ -1,0 +1,40 @@
+"""Layer normalisation over the channels of each position (ConvNeXt's LayerNorm2d).
+
+On C×H×W it normalises the C values at every (h, w), as torchvision's `LayerNorm2d`; on
+flat features it is `nn.LayerNorm`. The affine γ and β are per channel; eps is data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from archspec.ops.base import Cost, Op, OpArgs, Shape, register
+
+
+class LayerNormArgs(OpArgs):
+    eps: float = Field(1e-5, gt=0)
+    affine: bool = True
+
+
+@register
+class LayerNorm(Op):
+    kind = "layernorm"
+    Args = LayerNormArgs
+    color = "#fff2cc"
+    doc = "layer normalisation over channels at each position (C×H×W) or over features (F)"
+
+    def label(self, a: LayerNormArgs) -> str:
+        return "layernorm"
+
+    def cost(self, a: LayerNormArgs, ins: list[Shape], out: Shape) -> Cost:
+        return Cost(params=2 * ins[0][0] if a.affine else 0)
+
+    def build(self, a: LayerNormArgs, ins: list[Shape], out: Shape) -> Any:
+        from torch import nn
+
+        from archspec.ops.layers import LayerNorm2d
+
+        cls = LayerNorm2d if len(ins[0]) == 3 else nn.LayerNorm
+        return cls(ins[0][0], eps=a.eps, elementwise_affine=a.affine)
