@@ -2,12 +2,21 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import pytest
 
+if TYPE_CHECKING:
+    import torch
+
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
+
+
+def runtime_buffers(model: torch.nn.Module) -> int:
+    """The elements of a module's buffers, as the static `buffers` figure counts them."""
+    # num_batches_tracked is a step counter, not a statistic of the data: not counted
+    return sum(b.numel() for n, b in model.named_buffers() if not n.endswith("num_batches_tracked"))
 
 
 def shipped_refs() -> list[str]:

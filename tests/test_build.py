@@ -11,12 +11,7 @@ import pytest
 
 import archspec
 from archspec.ir.graph import IR
-from conftest import SPECS, shipped_refs
-
-def runtime_buffers(model: torch.nn.Module) -> int:
-    # num_batches_tracked is a step counter, not a statistic of the data: not counted
-    return sum(b.numel() for n, b in model.named_buffers() if not n.endswith("num_batches_tracked"))
-
+from conftest import SPECS, runtime_buffers, shipped_refs
 
 def leaf_shapes(model: torch.nn.Module, x: torch.Tensor) -> dict[str, tuple[int, ...]]:
     shapes: dict[str, tuple[int, ...]] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archspec.ops.base import ActName, Op, OpArgs, Shape, register
+from archspec.ops.base import ActName, Example, Op, OpArgs, Shape, register
 
 
 class ActArgs(OpArgs):
@@ -18,6 +18,7 @@ class Act(Op):
     color = "#f4cccc"
     doc = ("element-wise activation: relu, relu6, gelu, silu, sigmoid, tanh, elu, leaky_relu, hardswish, "
            "hardsigmoid, mish, none")
+    example = Example(((4, 5, 5),), {"fn": "gelu"})
 
     def label(self, a: ActArgs) -> str:
         return a.fn

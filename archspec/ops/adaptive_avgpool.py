@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archspec.ops.base import Op, OpArgs, Pair, Shape, ShapeError, need_chw, pair, register
+from archspec.ops.base import Example, Op, OpArgs, Pair, Shape, ShapeError, need_chw, pair, register
 
 
 class AdaptiveArgs(OpArgs):
@@ -17,6 +17,7 @@ class AdaptiveAvgPool(Op):
     Args = AdaptiveArgs
     color = "#d9ead3"
     doc = "adaptive average pooling to size H×W"
+    example = Example(((4, 7, 7),), {"size": [2, 3]})
 
     def infer(self, a: AdaptiveArgs, ins: list[Shape]) -> Shape:
         c, h, w = need_chw(self.kind, ins[0])

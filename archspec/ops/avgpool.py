@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archspec.ops.base import Shape, pair, register
+from archspec.ops.base import Example, Shape, pair, register
 from archspec.ops.pooling import Pool, PoolArgs
 
 
@@ -17,6 +17,7 @@ class AvgPool(Pool):
     kind = "avgpool"
     Args = AvgPoolArgs
     doc = "2-D average pooling; count_include_pad=false matches TensorFlow's 'SAME' pooling"
+    example = Example(((4, 7, 7),), {"k": 3, "stride": 2, "padding": 1, "ceil_mode": True, "count_include_pad": False})
 
     def build(self, a: AvgPoolArgs, ins: list[Shape], out: Shape) -> Any:
         from torch import nn

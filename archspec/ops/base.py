@@ -7,7 +7,8 @@ static check never imports torch; `build` imports it lazily.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, Strict
@@ -62,14 +63,27 @@ class Cost:
     macs: int = 0
 
 
+@dataclass(frozen=True)
+class Example:
+    """A small, representative use of an op: its input shapes and its arguments as a spec writes them.
+
+    tests/test_ops_meta.py builds each op's example in torch and checks the static shape, params,
+    buffers and MACs against the module, and docs/spec-language.md shows it. The arguments stay
+    a mapping until then: validating them at import would build every Args schema (`defer_build`)."""
+
+    ins: tuple[Shape, ...]
+    args: Mapping[str, Any] = field(default_factory=dict)
+
+
 class Op:
-    """Base of every op kind. Subclasses set `kind`, `Args`, and override the rules."""
+    """Base of every op kind. Subclasses set `kind`, `Args`, `doc`, `example`, and override the rules."""
 
     kind: ClassVar[str]
     Args: ClassVar[type[OpArgs]] = OpArgs
     arity: ClassVar[Literal["one", "many", "none"]] = "one"
     color: ClassVar[str] = "#eeeeee"
     doc: ClassVar[str] = ""
+    example: ClassVar[Example | None] = None  # every op with inputs has one (a test says so)
 
     def infer(self, a: Any, ins: list[Shape]) -> Shape:
         return ins[0]
@@ -93,6 +107,10 @@ REGISTRY: dict[str, Op] = {}
 
 
 def register(cls: type[Op]) -> type[Op]:
+    if cls.kind in REGISTRY:
+        first = type(REGISTRY[cls.kind])
+        raise ValueError(f"op kind {cls.kind!r} is registered twice: by {first.__module__}.{first.__qualname__} "
+                         f"and by {cls.__module__}.{cls.__qualname__}; give one of them another kind")
     REGISTRY[cls.kind] = cls()
     return cls
 

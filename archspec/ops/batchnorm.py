@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import Field
 
-from archspec.ops.base import Cost, Op, OpArgs, Shape, register
+from archspec.ops.base import Cost, Example, Op, OpArgs, Shape, register
 
 
 class BatchNormArgs(OpArgs):
@@ -25,6 +25,7 @@ class BatchNorm(Op):
     Args = BatchNormArgs
     color = "#fff2cc"
     doc = "batch normalisation over channels (C×H×W) or features (F)"
+    example = Example(((4, 5, 5),), {"eps": 0.001})
 
     def cost(self, a: BatchNormArgs, ins: list[Shape], out: Shape) -> Cost:
         c = ins[0][0]

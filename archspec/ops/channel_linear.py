@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archspec.ops.base import ActName, Cost, Op, OpArgs, PosInt, Shape, need_chw, register
+from archspec.ops.base import ActName, Cost, Example, Op, OpArgs, PosInt, Shape, need_chw, register
 
 
 class ChannelLinearArgs(OpArgs):
@@ -24,6 +24,7 @@ class ChannelLinear(Op):
     Args = ChannelLinearArgs
     color = "#d9d2e9"
     doc = "linear map C → out at every position of C×H×W (a 1×1 conv with nn.Linear's weight layout)"
+    example = Example(((4, 5, 5),), {"out": 6, "act": "gelu"})
 
     def infer(self, a: ChannelLinearArgs, ins: list[Shape]) -> Shape:
         _, h, w = need_chw("channel_linear", ins[0])

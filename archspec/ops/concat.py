@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archspec.ops.base import Op, OpArgs, Shape, ShapeError, fmt_shape, register
+from archspec.ops.base import Example, Op, OpArgs, Shape, ShapeError, fmt_shape, register
 
 
 @register
@@ -14,6 +14,7 @@ class Concat(Op):
     arity = "many"
     color = "#fce5cd"
     doc = "concatenate inputs along channels; spatial sizes must agree"
+    example = Example(((3, 5, 5), (4, 5, 5), (2, 5, 5)))
 
     def infer(self, a: OpArgs, ins: list[Shape]) -> Shape:
         ranks = {len(s) for s in ins}

@@ -11,9 +11,8 @@ from typing import Any, Literal, Union
 
 from pydantic import Field
 
-from archspec.ops.base import (ActName, Cost, Op, OpArgs, Padding, Pair, PosInt, Shape,
-                               ShapeError, kernel_text, need_chw, pair, register, resolve_padding, tf_same_pads,
-                               window_out)
+from archspec.ops.base import (ActName, Cost, Example, Op, OpArgs, Padding, Pair, PosInt, Shape, ShapeError,
+                               kernel_text, need_chw, pair, register, resolve_padding, tf_same_pads, window_out)
 
 
 class BatchNormCfg(OpArgs):
@@ -47,6 +46,8 @@ class Conv(Op):
     Args = ConvArgs
     color = "#cfe2f3"
     doc = "2-D convolution, optionally followed by batchnorm and an activation"
+    example = Example(((4, 9, 9),), {"out": 6, "k": [1, 3], "stride": 2, "padding": "tf_same", "groups": 2,
+                                     "bias": False, "norm": "batchnorm", "act": "relu"})
 
     def infer(self, a: ConvArgs, ins: list[Shape]) -> Shape:
         c, h, w = need_chw("conv", ins[0])

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import Field
 
-from archspec.ops.base import Op, OpArgs, Shape, register
+from archspec.ops.base import Example, Op, OpArgs, Shape, register
 
 
 class DropPathArgs(OpArgs):
@@ -23,6 +23,7 @@ class DropPath(Op):
     Args = DropPathArgs
     color = "#eeeeee"
     doc = "stochastic depth: zero a sample's branch with probability p in training (scaled by 1/(1-p))"
+    example = Example(((4, 5, 5),), {"p": 0.2})
 
     def label(self, a: DropPathArgs) -> str:
         return f"drop path {a.p:g}"

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from archspec.ops.base import Op, OpArgs, Shape, register
+from archspec.ops.base import Example, Op, OpArgs, Shape, register
 
 
 class DropoutArgs(OpArgs):
@@ -19,6 +19,7 @@ class Dropout(Op):
     Args = DropoutArgs
     color = "#eeeeee"
     doc = "dropout with drop probability p"
+    example = Example(((12,),), {"p": 0.2})
 
     def label(self, a: DropoutArgs) -> str:
         return f"dropout {a.p:g}"

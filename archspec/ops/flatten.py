@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from archspec.ops.base import Op, OpArgs, Shape, register
+from archspec.ops.base import Example, Op, OpArgs, Shape, register
 
 
 @register
@@ -14,6 +14,7 @@ class Flatten(Op):
     Args = OpArgs
     color = "#eeeeee"
     doc = "flatten to F = C·H·W features"
+    example = Example(((4, 2, 3),))
 
     def infer(self, a: OpArgs, ins: list[Shape]) -> Shape:
         return (math.prod(ins[0]),)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archspec.ops.base import Op, OpArgs, Shape, need_chw, register
+from archspec.ops.base import Example, Op, OpArgs, Shape, need_chw, register
 
 
 @register
@@ -13,6 +13,7 @@ class GlobalAvgPool(Op):
     Args = OpArgs
     color = "#d9ead3"
     doc = "global average pooling: C×H×W → C×1×1"
+    example = Example(((4, 5, 5),))
 
     def infer(self, a: OpArgs, ins: list[Shape]) -> Shape:
         return (need_chw(self.kind, ins[0])[0], 1, 1)

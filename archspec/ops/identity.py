@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archspec.ops.base import Op, OpArgs, Shape, register
+from archspec.ops.base import Example, Op, OpArgs, Shape, register
 
 
 @register
@@ -12,6 +12,7 @@ class Identity(Op):
     kind = "identity"
     Args = OpArgs
     doc = "pass the input through unchanged"
+    example = Example(((4, 5, 5),))
 
     def build(self, a: OpArgs, ins: list[Shape], out: Shape) -> Any:
         from torch import nn

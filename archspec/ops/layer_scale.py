@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from archspec.ops.base import Cost, Op, OpArgs, Shape, register
+from archspec.ops.base import Cost, Example, Op, OpArgs, Shape, register
 
 
 class LayerScaleArgs(OpArgs):
@@ -19,6 +19,7 @@ class LayerScale(Op):
     Args = LayerScaleArgs
     color = "#eeeeee"
     doc = "learnable per-channel scale γ (shape C×1×1 on images), initialised to init"
+    example = Example(((4, 5, 5),), {"init": 0.1})
 
     def label(self, a: LayerScaleArgs) -> str:
         return f"layer scale {a.init:g}"

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import Field
 
-from archspec.ops.base import Cost, Op, OpArgs, Shape, register
+from archspec.ops.base import Cost, Example, Op, OpArgs, Shape, register
 
 
 class LayerNormArgs(OpArgs):
@@ -24,6 +24,7 @@ class LayerNorm(Op):
     Args = LayerNormArgs
     color = "#fff2cc"
     doc = "layer normalisation over channels at each position (C×H×W) or over features (F)"
+    example = Example(((4, 5, 5),), {"eps": 1e-6})
 
     def label(self, a: LayerNormArgs) -> str:
         return "layernorm"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archspec.ops.base import ActName, Cost, Op, OpArgs, PosInt, Shape, ShapeError, fmt_shape, register
+from archspec.ops.base import ActName, Cost, Example, Op, OpArgs, PosInt, Shape, ShapeError, fmt_shape, register
 
 
 class LinearArgs(OpArgs):
@@ -19,6 +19,7 @@ class Linear(Op):
     Args = LinearArgs
     color = "#d9d2e9"
     doc = "fully connected layer F → out"
+    example = Example(((12,),), {"out": 5, "act": "relu"})
 
     def infer(self, a: LinearArgs, ins: list[Shape]) -> Shape:
         if len(ins[0]) != 1:

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from archspec.ops.base import Op, OpArgs, PosInt, Shape, need_chw, register
+from archspec.ops.base import Example, Op, OpArgs, PosInt, Shape, need_chw, register
 
 
 class LRNArgs(OpArgs):
@@ -22,6 +22,7 @@ class LRN(Op):
     Args = LRNArgs
     color = "#fff2cc"
     doc = "local response normalisation across channels"
+    example = Example(((6, 5, 5),), {"size": 3})
 
     def infer(self, a: LRNArgs, ins: list[Shape]) -> Shape:
         return need_chw("lrn", ins[0])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archspec.ops.base import Shape, pair, register, tf_same_pads
+from archspec.ops.base import Example, Shape, pair, register, tf_same_pads
 from archspec.ops.pooling import Pool, PoolArgs
 
 
@@ -13,6 +13,7 @@ class MaxPool(Pool):
     kind = "maxpool"
     Args = PoolArgs
     doc = "2-D max pooling (stride defaults to the kernel, as in Keras and PyTorch)"
+    example = Example(((4, 8, 8),), {"k": 3, "stride": 2, "padding": "tf_same"})
 
     def build(self, a: PoolArgs, ins: list[Shape], out: Shape) -> Any:
         from torch import nn

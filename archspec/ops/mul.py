@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archspec.ops.base import Op, OpArgs, Shape, ShapeError, fmt_shape, register
+from archspec.ops.base import Example, Op, OpArgs, Shape, ShapeError, fmt_shape, register
 
 
 @register
@@ -18,6 +18,7 @@ class Mul(Op):
     arity = "many"
     color = "#fce5cd"
     doc = "element-wise product of its inputs, broadcasting dimensions of size 1 (C×H×W · C×1×1)"
+    example = Example(((4, 5, 5), (4, 1, 1)))
 
     def infer(self, a: OpArgs, ins: list[Shape]) -> Shape:
         shown = ", ".join(fmt_shape(s) for s in ins)

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import Field
 
-from archspec.ops.base import ActName, Op, OpArgs, Shape, ShapeError, fmt_shape, register
+from archspec.ops.base import ActName, Example, Op, OpArgs, Shape, ShapeError, fmt_shape, register
 
 
 class ResidualArgs(OpArgs):
@@ -25,6 +25,7 @@ class Residual(Op):
     arity = "many"
     color = "#fce5cd"
     doc = "residual merge: input + scale · body(input), then act"
+    example = Example(((4, 5, 5), (4, 5, 5)), {"scale": 0.2, "act": "relu"})
 
     def infer(self, a: ResidualArgs, ins: list[Shape]) -> Shape:
         body, shortcut = ins
