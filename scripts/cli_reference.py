@@ -1,6 +1,6 @@
 """Regenerate docs/cli.md: every `archspec` subcommand's --help, from the parser itself.
 
-tests/test_cli.py fails when docs/cli.md is stale, so a new flag cannot go undocumented.
+tests/test_docs.py fails when docs/cli.md is stale, so a new flag cannot go undocumented.
 
     python scripts/cli_reference.py           # rewrite docs/cli.md
     python scripts/cli_reference.py --check   # exit 1 if it is stale
@@ -8,13 +8,11 @@ tests/test_cli.py fails when docs/cli.md is stale, so a new flag cannot go undoc
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-TARGET = ROOT / "docs" / "cli.md"
+from docgen import ROOT, Generated
+
 WIDTH = "100"  # argparse wraps help to the terminal; a fixed width makes the text the same everywhere
 
 
@@ -44,19 +42,7 @@ def render() -> str:
             os.environ["COLUMNS"] = old
 
 
-def stale() -> bool:
-    return not TARGET.is_file() or TARGET.read_text(encoding="utf-8") != render()
-
-
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--check", action="store_true")
-    if ap.parse_args().check:
-        return 1 if stale() else 0
-    TARGET.write_text(render(), encoding="utf-8")
-    print(f"wrote {TARGET.relative_to(ROOT)}")
-    return 0
-
+GENERATED = Generated(ROOT / "docs" / "cli.md", render)
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(GENERATED.main(__doc__))

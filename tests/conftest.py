@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import importlib
+import sys
 import textwrap
+from types import ModuleType
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -11,6 +14,14 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
+
+
+def load_script(name: str) -> ModuleType:
+    """scripts/NAME.py as a module; the scripts import each other by name, as they do when run."""
+    folder = str(ROOT / "scripts")
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    return importlib.import_module(name)
 
 
 def runtime_buffers(model: torch.nn.Module) -> int:

@@ -141,13 +141,3 @@ def test_shipped_schema_is_fresh():
     shipped = (ROOT / "docs" / "archspec.schema.json").read_text(encoding="utf-8")
     assert shipped == json.dumps(json_schema(), indent=2) + "\n", \
         "run `archspec schema -o docs/archspec.schema.json` to regenerate it"
-
-
-def test_cli_reference_is_fresh():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("cli_reference", ROOT / "scripts" / "cli_reference.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert not module.stale(), "run `python scripts/cli_reference.py` to regenerate docs/cli.md"

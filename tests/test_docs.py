@@ -1,4 +1,5 @@
-"""The tutorial's commands print what the tutorial says they print.
+"""The docs say what the code does: generated references are fresh, and the tutorial's commands
+print what the tutorial says they print.
 
 docs/tutorial.md is read top to bottom: a ```yaml block whose first line is `# file: NAME`
 is written to a fresh folder, and each `$ archspec ...` line of a ```console block is run
@@ -13,9 +14,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ROOT
+import pytest
+
+from conftest import ROOT, load_script
 
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.M | re.S)
+
+
+@pytest.mark.parametrize("script", ["cli_reference", "op_table"])
+def test_generated_reference_is_fresh(script: str) -> None:
+    generated = load_script(script).GENERATED
+    assert not generated.stale(), f"run `python scripts/{script}.py` to regenerate {generated.target.relative_to(ROOT)}"
 
 
 def test_tutorial_outputs_are_what_the_commands_print(tmp_path: Path) -> None:

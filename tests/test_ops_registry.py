@@ -50,3 +50,8 @@ def test_a_module_that_registers_no_kind_stops_discovery(tmp_path: Path, monkeyp
     assert str(e.value) == ("more_ops.forgot registers no op kind: decorate its Op subclass with @register, "
                             "or add the module to archspec.ops.HELPERS if it is shared code")
     assert "forgot" not in REGISTRY
+
+
+def test_every_op_has_a_one_line_doc():
+    # the doc is the op's row in docs/spec-language.md and its description in the JSON Schema
+    assert [kind for kind, op in REGISTRY.items() if not op.doc.strip() or "\n" in op.doc or "|" in op.doc] == []

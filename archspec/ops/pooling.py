@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from pydantic import Field
+
 from archspec.ops.base import (Op, OpArgs, Padding, Pair, Shape, ShapeError, kernel_text, need_chw, pair,
                                resolve_padding, window_out)
 
 
 class PoolArgs(OpArgs):
     k: Pair
-    stride: Optional[Pair] = None
+    stride: Optional[Pair] = Field(None, description="k when null")
     padding: Padding = "valid"
     ceil_mode: bool = False
 

@@ -24,7 +24,7 @@ class Residual(Op):
     Args = ResidualArgs
     arity = "many"
     color = "#fce5cd"
-    doc = "residual merge: input + scale · body(input), then act"
+    doc = "residual merge: input + scale · body(input), then act; the body must keep the input's shape"
     example = Example(((4, 5, 5), (4, 5, 5)), {"scale": 0.2, "act": "relu"})
 
     def infer(self, a: ResidualArgs, ins: list[Shape]) -> Shape:
