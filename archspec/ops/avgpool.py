@@ -16,7 +16,7 @@ class AvgPoolArgs(PoolArgs):
 class AvgPool(Pool):
     kind = "avgpool"
     Args = AvgPoolArgs
-    doc = "2-D average pooling; count_include_pad=false matches TensorFlow's 'SAME' pooling"
+    doc = "2-D average pooling; output size as PyTorch's; count_include_pad=false matches TensorFlow's 'SAME' pooling"
     example = Example(((4, 7, 7),), {"k": 3, "stride": 2, "padding": 1, "ceil_mode": True, "count_include_pad": False})
 
     def build(self, a: AvgPoolArgs, ins: list[Shape], out: Shape) -> Any:

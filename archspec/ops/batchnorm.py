@@ -24,7 +24,7 @@ class BatchNorm(Op):
     kind = "batchnorm"
     Args = BatchNormArgs
     color = "#fff2cc"
-    doc = "batch normalisation over channels (C×H×W) or features (F)"
+    doc = "batch normalisation over channels (C×H×W) or features (F); momentum as PyTorch's (0.1)"
     example = Example(((4, 5, 5),), {"eps": 0.001})
 
     def cost(self, a: BatchNormArgs, ins: list[Shape], out: Shape) -> Cost:

@@ -45,7 +45,8 @@ class Conv(Op):
     kind = "conv"
     Args = ConvArgs
     color = "#cfe2f3"
-    doc = "2-D convolution, optionally followed by batchnorm and an activation"
+    doc = ("2-D convolution, optionally followed by batchnorm and an activation; "
+           "output size floor((H + 2p − d(k−1) − 1)/s) + 1")
     example = Example(((4, 9, 9),), {"out": 6, "k": [1, 3], "stride": 2, "padding": "tf_same", "groups": 2,
                                      "bias": False, "norm": "batchnorm", "act": "relu"})
 

@@ -22,7 +22,7 @@ class DropPath(Op):
     kind = "drop_path"
     Args = DropPathArgs
     color = "#eeeeee"
-    doc = "stochastic depth: zero a sample's branch with probability p in training (scaled by 1/(1-p))"
+    doc = "stochastic depth: zero a sample's branch with probability p in training (scaled by 1/(1-p)); identity in eval mode"
     example = Example(((4, 5, 5),), {"p": 0.2})
 
     def label(self, a: DropPathArgs) -> str:

@@ -12,7 +12,7 @@ from archspec.ops.pooling import Pool, PoolArgs
 class MaxPool(Pool):
     kind = "maxpool"
     Args = PoolArgs
-    doc = "2-D max pooling (stride defaults to the kernel, as in Keras and PyTorch)"
+    doc = "2-D max pooling; output size as PyTorch's, ceil_mode included"
     example = Example(((4, 8, 8),), {"k": 3, "stride": 2, "padding": "tf_same"})
 
     def build(self, a: PoolArgs, ins: list[Shape], out: Shape) -> Any:
