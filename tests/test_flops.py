@@ -33,9 +33,10 @@ def test_summary_macs_agree_with_flop_counter(ref):
     assert_macs_agree(archspec.check(SPECS / ref))
 
 
-@pytest.mark.parametrize("ref, width", [("inception_v3.yaml", 0.5), ("inception_v3.yaml", 1.5)])
+@pytest.mark.parametrize("ref, width", [("inception_v3.yaml", 0.5), ("inception_v3.yaml", 1.5),
+                                        ("mobilenet_v3_large.yaml", 0.75)])
 def test_scaled_macs_agree_with_flop_counter(ref: str, width: float) -> None:
-    # the width table of docs/tutorial.md, counted by torch
+    # the width tables of docs/tutorial.md and docs/models.md, counted by torch
     assert_macs_agree(archspec.check(SPECS / ref, [f"scale.width={width}"]))
 
 

@@ -282,3 +282,15 @@ def test_channel_args_and_channels_params_do_not_mix(tmp_path: Path) -> None:
     ir = archspec.check(spec, ["scale.width=0.5"])  # linear.out is not named: the classes stay
     assert (ir["stem"]["shape"][0], ir["fc"]["shape"]) == (8, (10,))
 
+
+def test_mobilenet_v3_large_width_is_timms() -> None:
+    # timm's mobilenetv3_large_075 (the count is checked against timm itself in
+    # test_reference_equivalence.py); the figures below by hand from timm's arch_def
+    ir = archspec.check("mobilenet_v3_large", ["scale.width=0.75"])
+    assert ir.totals()["params"] == 3_993_528
+    # b9 (ir_k3_e2.3_c80): in = out = divisible(80 × 0.75 = 60) = 64; expanded divisible(64 × 2.3 = 147.2) = 144
+    assert [ir[f"b9/residual_body/{n}"]["shape"][0] for n in ("expand", "dw", "project")] == [144, 144, 64]
+    assert item_params(ir, "b9") == conv_bn(64, 144, 1) + 144 * 9 + 2 * 144 + conv_bn(144, 64, 1)
+    # b12 (ir_k3_e6_c112_se0.25): 112 × 0.75 = 84 → 88; 88 × 6 = 528; the squeeze divisible(528 / 4 = 132) = 136
+    assert ir["b12/residual_body/se/fc1"]["shape"][0] == 136
+    assert ir["head"]["shape"][0] == 720 and ir["fc1"]["shape"] == (1280,)  # 960 scales, timm's 1280 stays
