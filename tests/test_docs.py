@@ -43,4 +43,4 @@ def test_tutorial_outputs_are_what_the_commands_print(tmp_path: Path) -> None:
                                cwd=tmp_path)
             assert (r.stdout + r.stderr).rstrip("\n") == expected.rstrip("\n"), command
             ran += 1
-    assert ran == 8  # every console block ran: none was skipped by a malformed fence
+    assert ran == 9  # every console block ran: none was skipped by a malformed fence

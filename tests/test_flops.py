@@ -13,6 +13,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 import archspec
+from archspec.ir.graph import IR
 from conftest import SPECS, shipped_refs
 
 TOLERANCE = 0.005  # the issue asks for 0.5%; conv and linear FLOPs are counted identically, so it is exact
@@ -29,7 +30,17 @@ def counted_macs(model: torch.nn.Module, shape: tuple[int, ...], training: bool)
 
 @pytest.mark.parametrize("ref", shipped_refs())
 def test_summary_macs_agree_with_flop_counter(ref):
-    ir = archspec.check(SPECS / ref)
+    assert_macs_agree(archspec.check(SPECS / ref))
+
+
+@pytest.mark.parametrize("ref, width", [("inception_v3.yaml", 0.5), ("inception_v3.yaml", 1.5),
+                                        ("mobilenet_v3_large.yaml", 0.75)])
+def test_scaled_macs_agree_with_flop_counter(ref: str, width: float) -> None:
+    # the width tables of docs/tutorial.md and docs/models.md, counted by torch
+    assert_macs_agree(archspec.check(SPECS / ref, [f"scale.width={width}"]))
+
+
+def assert_macs_agree(ir: IR) -> None:
     with torch.device("meta"):
         model = archspec.build(ir)
     for training, total in ((False, ir.totals(include_heads=False)["macs"]), (True, ir.totals()["macs"])):

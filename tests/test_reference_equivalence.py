@@ -249,6 +249,30 @@ def test_mobilenet_v3_large_torchvision():
     assert eval_diff(model, ref, torch.randn(2, 3, 224, 224)) <= TOL
 
 
+@pytest.mark.parametrize("name, overrides, params", [
+    ("mobilenetv3_large_100", [], 5_483_032),
+    ("mobilenetv3_large_075", ["scale.width=0.75"], 3_993_528),
+])
+def test_mobilenet_v3_large_timm(name: str, overrides: list[str], params: int) -> None:
+    # --width follows timm's scaling: the #timm layout imports its state_dict at 1.0 and 0.75
+    timm = reference_library("timm")
+    torch.manual_seed(0)
+    ref = timm.create_model(name, pretrained=False)
+    model, mapping = imported("mobilenet_v3_large.yaml#timm", ref, overrides=overrides)
+    assert len(mapping.pairs) == len(ref.state_dict())
+    assert sum(p.numel() for p in model.parameters()) == params
+    assert eval_diff(model, ref, torch.randn(2, 3, 224, 224)) <= TOL
+
+
+@pytest.mark.parametrize("width", [0.6, 0.9, 1.25, 1.5])
+def test_mobilenet_v3_large_width_is_timms_family(width: float) -> None:
+    # widths timm registers no model for, built with its own generator: the same parameter count
+    gen = reference_library("timm.models.mobilenetv3")._gen_mobilenet_v3
+    ref = gen("mobilenetv3_large_100", width)
+    ir = archspec.check(SPECS / "mobilenet_v3_large.yaml", [f"scale.width={width}"])
+    assert ir.totals()["params"] == sum(p.numel() for p in ref.parameters())
+
+
 def test_xception_timm_legacy():
     timm = reference_library("timm")
     torch.manual_seed(0)

@@ -102,6 +102,12 @@ class _Lowerer:
         scale = self.spec.scale
         self.scaled_kinds: set[str] = set()
         """`channels` / `repeats` when some count of that kind was declared: else a multiplier scales nothing."""
+        self.channel_args: dict[str, set[str]] = {}
+        for name in scale.channel_args:
+            kind, _, arg = name.partition(".")
+            self.channel_args.setdefault(kind, set()).add(arg)
+        self.scaled_args = False
+        """Whether some value of an op argument named in `scale.channel_args` was met."""
         self.funcs = {"channels": lambda c: self.scaled("channels", c), "repeats": lambda n: self.scaled("repeats", n),
                       "divisible": scale.divisible}
         # the multipliers are readable in expressions (`${divisible(1280 * max(1, width))}`); a param wins
@@ -112,6 +118,7 @@ class _Lowerer:
         self.nodes[INPUT] = dict(op="input", args=None, inputs=[], name=INPUT, module=(), path=INPUT,
                                  loc=self.tree.val_loc.get("input", self.tree.loc), head=None)
         self.check_defaults()
+        self.check_channel_args()
         ctx = Ctx((), (), dict(self.base_env))
         try:
             out = self.seq(self.tree["network"], ctx, INPUT)
@@ -139,6 +146,21 @@ class _Lowerer:
             if kind not in REGISTRY:
                 self.problem(f"`defaults:` names unknown op kind {kind!r}", self.raw_defaults.key_loc[kind], None,
                              did_you_mean(kind, REGISTRY) or f"op kinds: {', '.join(sorted(REGISTRY))}")
+
+    def check_channel_args(self) -> None:
+        """A misspelt `scale.channel_args` entry would silently leave the network unscaled."""
+        section = self.tree.get("scale")
+        items = section.get("channel_args") if isinstance(section, PosMap) else None
+        for i, name in enumerate(self.spec.scale.channel_args):
+            kind, _, arg = name.partition(".")
+            at = items.item_loc[i] if isinstance(items, PosList) and i < len(items.item_loc) else self.tree.loc
+            if kind not in REGISTRY:
+                self.problem(f"scale.channel_args names unknown op kind {kind!r}", at, None,
+                             did_you_mean(kind, REGISTRY) or f"op kinds: {', '.join(sorted(REGISTRY))}")
+            elif arg not in REGISTRY[kind].Args.model_fields:
+                fields = REGISTRY[kind].Args.model_fields
+                self.problem(f"scale.channel_args: op {kind!r} has no argument {arg!r}", at, None,
+                             did_you_mean(arg, fields) or f"its arguments: {', '.join(fields)}")
 
     def check_units(self) -> None:
         """A scope compiles to one module called once, so the scopes and ops side by side in a
@@ -536,6 +558,11 @@ class _Lowerer:
                 merged[k] = v
                 merged.key_loc[k] = args.key_loc[k]
                 merged.val_loc[k] = args.val_loc[k]
+        for k in self.channel_args.get(kind, ()):
+            v = merged.get(k)
+            if isinstance(v, int) and not isinstance(v, bool):
+                merged[k] = self.spec.scale.channels(v)
+                self.scaled_args = True
         pending = PendingArgs(kind, merged, ctx.env, self.funcs, path) if reads_shape(merged) else None
         a = None if pending else validate(op.Args, merged, f"{kind} arguments", path, fallback=body.loc)
         if op.arity == "one" and len(inputs) != 1:
@@ -573,13 +600,20 @@ class _Lowerer:
         """A multiplier that finds no declared count would silently leave the network as it is."""
         scale = self.spec.scale
         section = self.tree.get("scale")
+        if self.channel_args and "channels" in self.scaled_kinds:
+            at = section.val_loc.get("channel_args") if isinstance(section, PosMap) else None
+            self.problem(f"scale.channel_args scales every value of {', '.join(scale.channel_args)}, so a "
+                         "`channels` param or ${channels(N)} would be scaled twice", at or self.tree.loc, None,
+                         "declare the counts one way: drop scale.channel_args, or write plain numbers")
         for key, kind, mult in (("width", "channels", scale.width), ("depth", "repeats", scale.depth)):
-            if mult != 1 and kind not in self.scaled_kinds:
+            if mult != 1 and kind not in self.scaled_kinds and not (kind == "channels" and self.scaled_args):
                 at = section.val_loc.get(key) if isinstance(section, PosMap) else None
                 self.problem(f"scale.{key} is {mult:g}, but this spec declares no {kind} count, so nothing would "
                              "scale", at or self.tree.loc, None,
                              f"declare block params `type: {kind}`, or write ${{{kind}(N)}} where a count should "
-                             "scale (docs/spec-language.md, Scaling)")
+                             "scale" + (", or list the op arguments that are channel counts in "
+                                        "scale.channel_args" if kind == "channels" else "")
+                             + " (docs/spec-language.md, Scaling)")
 
     def subst(self, node: Any, ctx: Ctx, path: str, skip: tuple[str, ...] = ()) -> Any:
         if isinstance(node, PosMap):
