@@ -22,7 +22,7 @@ rm -rf "$V"
 python3 -m venv "$V" >&2
 pip torch==2.13.0
 pip --no-deps torchvision==0.28.0 timm==1.0.31 facenet-pytorch==2.6.0
-pip pillow pyyaml huggingface_hub safetensors numpy networkx pydantic graphviz requests tqdm pytest
+pip pillow pyyaml huggingface_hub safetensors numpy networkx pydantic graphviz requests tqdm pytest pytest-xdist
 f=$("$V/bin/python" -c "import importlib.util as u; print(u.find_spec('torchvision').submodule_search_locations[0])")/_meta_registrations.py
 : > "$f"
 "$V/bin/python" -c "import torchvision, timm, facenet_pytorch; print('reference env ready:', torchvision.__version__, timm.__version__)" >&2

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import textwrap
 from types import ModuleType
@@ -11,6 +12,11 @@ import pytest
 
 if TYPE_CHECKING:
     import torch
+
+if "PYTEST_XDIST_WORKER" in os.environ:
+    # one pytest worker per core (addopts: -n 2): a torch thread pool per worker would only
+    # oversubscribe the cores. Set before torch is first imported; subprocesses inherit it.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
