@@ -354,7 +354,7 @@ network:
 def test_every_op_kind_in_python_source(write_spec, tmp_path):
     spec = write_spec(EVERY_OP)
     ir = archspec.check(spec)
-    assert {d["op"] for _, d in ir.ops()} == set(REGISTRY)
+    assert {d.op for _, d in ir.ops()} == set(REGISTRY)
     model, weights = with_weights(str(spec), tmp_path)
     r = export(spec, "python", tmp_path / "every_op.py")
     check_python(model, r.path, torch.randn(3, 3, 20, 20))

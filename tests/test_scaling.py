@@ -43,7 +43,7 @@ def spec(tmp_path: Path) -> Path:
 
 
 def convs(ir: archspec.IR) -> dict[str, int]:  # type: ignore[name-defined]
-    return {nid: d["shape"][0] for nid, d in ir.ops() if d["op"] == "conv"}
+    return {nid: d.shape[0] for nid, d in ir.ops() if d.op == "conv"}
 
 
 @pytest.mark.parametrize("value, width, expected", [
@@ -64,8 +64,8 @@ def test_identity_at_one(spec: Path) -> None:
 def test_width_scales_declared_channels_only(spec: Path) -> None:
     ir = archspec.check(spec, ["scale.width=0.5"])
     assert convs(ir) == {"stem": 8, "s1/first": 16, "s1/rest/unit_1/c": 16, "s1/rest/unit_2/c": 16, "head": 1280}
-    assert ir[ir.output]["shape"] == (10,)  # the class count and the kernel size are never scaled
-    assert ir["s1/first"]["args"].k == 3
+    assert ir[ir.output].shape == (10,)  # the class count and the kernel size are never scaled
+    assert ir["s1/first"].args.k == 3
     wide = archspec.check(spec, ["scale.width=1.5"])
     assert convs(wide)["head"] == 1920 and convs(wide)["stem"] == 24
 
@@ -77,7 +77,7 @@ def test_depth_scales_repeats_up(spec: Path) -> None:
 
 def test_resolution_sets_the_input(spec: Path) -> None:
     ir = archspec.check(spec, ["scale.resolution=64"])
-    assert ir.input_shape == (3, 64, 64) and ir["s1/first"]["shape"] == (24, 32, 32)
+    assert ir.input_shape == (3, 64, 64) and ir["s1/first"].shape == (24, 32, 32)
     assert archspec.load(spec, ["scale.resolution=64"]).spec.input == (3, 64, 64)
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
 from archspec.errors import ArchspecError, Location, Problem, ProblemCollector, did_you_mean
-from archspec.ir.graph import INPUT, IR, Head, Nodes, Scope, find_cycle, find_unit_cycle
+from archspec.ir.graph import INPUT, IR, Head, Node, Nodes, Scope, edges, find_cycle, find_unit_cycle
 from archspec.ir.pending import PendingArgs, reads_shape
 from archspec.ir.reserved import RESERVED
 from archspec.ops import REGISTRY
@@ -90,6 +90,8 @@ class _Lowerer:
         self.spec = rs.spec
         self.tree = rs.tree
         self.nodes: Nodes = {}
+        self.wiring: dict[str, list[str | Ref]] = {}
+        """Each node's inputs as written: by-name references are resolved once every name is known."""
         self.problems = ProblemCollector()
         self.names: dict[tuple[str, ...], dict[str, tuple[str | None, Location]]] = {}
         self.heads: list[Head] = []
@@ -109,8 +111,7 @@ class _Lowerer:
 
     # ---- driver -------------------------------------------------------------------
     def run(self) -> IR:
-        self.nodes[INPUT] = dict(op="input", args=None, inputs=[], name=INPUT, module=(), path=INPUT,
-                                 loc=self.tree.val_loc.get("input", self.tree.loc), head=None)
+        self.nodes[INPUT] = Node("input", None, [], INPUT, (), INPUT, self.tree.val_loc.get("input", self.tree.loc))
         self.check_defaults()
         ctx = Ctx((), (), dict(self.base_env))
         try:
@@ -120,11 +121,11 @@ class _Lowerer:
         self.resolve_refs()
         self.check_scale_applies()
         self.problems.raise_if_any()
-        cycle = find_cycle(self.nodes)
+        cycle = find_cycle(edges(self.nodes))
         if cycle:
             names = " -> ".join(cycle + cycle[:1])
             first = self.nodes[cycle[0]]
-            raise ArchspecError([Problem(f"the graph has a cycle: {names}", first["loc"], first["path"],
+            raise ArchspecError([Problem(f"the graph has a cycle: {names}", first.loc, first.path,
                                          "`inputs:` may only create a directed acyclic graph")])
         self.check_units()
         for i, ref in self.head_sources:
@@ -149,12 +150,12 @@ class _Lowerer:
             return
         scope, reader, value = found
         s = self.scopes[scope]
-        where = self.ref_locs.get((reader, value), self.nodes[reader]["loc"])
+        where = self.ref_locs.get((reader, value), self.nodes[reader].loc)
         raise ArchspecError([Problem(
             f"{s.kind} {s.path!r} reads {value!r}, which is itself computed from the output of {s.path!r}",
-            where, self.nodes[reader]["path"],
+            where, self.nodes[reader].path,
             f"{s.path!r} runs as one module, so its inputs must be ready before it starts: move "
-            f"{self.nodes[reader]['name']!r} out of it, or compute {value!r} without it")])
+            f"{self.nodes[reader].name!r} out of it, or compute {value!r} without it")])
 
     def problem(self, msg: str, loc: Location | None, path: str | None, hint: str | None = None) -> _Skip:
         self.problems.add(Problem(msg, loc, path, hint))
@@ -208,24 +209,27 @@ class _Lowerer:
             module = module[:-1]
 
     def resolve_refs(self) -> None:
-        for nid, data in self.nodes.items():
-            for i, inp in enumerate(data["inputs"]):
-                if isinstance(inp, Ref):
-                    target = self._lookup(inp)
-                    if target is None:
-                        unknown = self.unknown(inp, data["path"])
-                        if unknown is not None:
-                            self.problems.add(unknown)
-                        continue
-                    head = self.nodes[target]["head"]
-                    if head is not None and head != data["head"]:
-                        self.problems.add(Problem(
-                            f"{inp.name!r} is part of aux head {head!r}, which runs only in training", inp.loc,
-                            data["path"], "the network may not read an auxiliary head's nodes; tap the node "
-                            "the head reads (its `from:`) instead"))
-                        continue
-                    data["inputs"][i] = target
-                    self.ref_locs[(nid, target)] = inp.loc
+        for nid, inputs in self.wiring.items():
+            data = self.nodes[nid]
+            for inp in inputs:
+                if not isinstance(inp, Ref):
+                    data.inputs.append(inp)
+                    continue
+                target = self._lookup(inp)
+                if target is None:
+                    unknown = self.unknown(inp, data.path)
+                    if unknown is not None:
+                        self.problems.add(unknown)
+                    continue
+                head = self.nodes[target].head
+                if head is not None and head != data.head:
+                    self.problems.add(Problem(
+                        f"{inp.name!r} is part of aux head {head!r}, which runs only in training", inp.loc,
+                        data.path, "the network may not read an auxiliary head's nodes; tap the node "
+                        "the head reads (its `from:`) instead"))
+                    continue
+                data.inputs.append(target)
+                self.ref_locs[(nid, target)] = inp.loc
 
     def unknown(self, ref: Ref, path: str) -> Problem | None:
         """Why a name is not found: it does not exist, or exists in a scope the reference cannot
@@ -272,7 +276,7 @@ class _Lowerer:
 
     def is_side_output(self, out: str, ctx: Ctx) -> bool:
         """An aux head's output, seen from the main flow: the sequence continues past it."""
-        return ctx.head is None and self.nodes[out]["head"] is not None
+        return ctx.head is None and self.nodes[out].head is not None
 
     def item(self, name: str, body: Any, loc: Location, ctx: Ctx, inp: str | Ref | None,
              anonymous: bool = False) -> str:
@@ -551,10 +555,8 @@ class _Lowerer:
             self.problem(f"the network expands to more than {MAX_OPS:,} ops", loc, path,
                          "check `times:` of each repeat and blocks nested in repeated blocks")
             raise _Stop()
-        self.nodes[path] = dict(op=kind, args=a, inputs=list(inputs), name=name, module=ctx.module, path=path,
-                                loc=loc, head=ctx.head)
-        if pending is not None:
-            self.nodes[path]["pending"] = pending
+        self.nodes[path] = Node(kind, a, [], name, ctx.module, path, loc, ctx.head, pending)
+        self.wiring[path] = list(inputs)
         return path
 
     # ---- parameter substitution ---------------------------------------------------

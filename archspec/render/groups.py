@@ -16,7 +16,7 @@ from archspec.render.model import CONTAINERS, Box, BoxKind, Group, Options, Pict
 
 def drawn(ir: IR) -> list[str]:
     """IR nodes the picture shows: everything inferred, plus the node that failed."""
-    return [nid for nid in ir.order() if "shape" in ir[nid] or "error" in ir[nid]]
+    return [nid for nid in ir.order() if ir[nid].shape is not None or ir[nid].error is not None]
 
 
 def group_paths(ir: IR) -> list[str]:
