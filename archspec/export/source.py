@@ -22,7 +22,7 @@ from typing import Any, Union
 
 from archspec.export.emitters import EMITTERS, HELPERS, Call
 from archspec.export.layout import flat, lay_out
-from archspec.ir.graph import INPUT, IR
+from archspec.ir.graph import IR
 
 Number = Union[int, float]
 
@@ -85,7 +85,7 @@ class _Drafter:
 
     def __init__(self, ir: IR) -> None:
         self.ir = ir
-        self.order = [n for n in ir.order() if n != INPUT]
+        self.order = [n for n, _ in ir.ops()]
         self.pos = {n: i for i, n in enumerate(self.order)}
         self.head_scopes = {(h.name,) for h in ir.heads}
         self.drafts: dict[tuple[str, ...], Draft] = {}
@@ -97,7 +97,7 @@ class _Drafter:
     def run(self) -> dict[tuple[str, ...], Draft]:
         ir = self.ir
         required = [ir.output, *ir.taps] + [h.source for h in ir.heads] + [h.output for h in ir.heads]
-        self._draft((), [INPUT], required)
+        self._draft((), ir.sources(), required)
         return self.drafts
 
     def _draft(self, scope: tuple[str, ...], ext_in: list[str], required: list[str]) -> list[str]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Sequence
 
 from archspec.errors import ArchspecError, Location, Problem, did_you_mean
-from archspec.ir.graph import INPUT, IR
+from archspec.ir.graph import IR
 
 
 @dataclass(frozen=True)
@@ -59,10 +59,10 @@ def _check_names(ir: IR, names: Sequence[str], locs: Sequence[Location | None]) 
         raise ArchspecError([Problem("no feature taps given", locs[0] if locs else None,
                                      hint="name one or more nodes, e.g. features: [Mixed_5d, Mixed_6e]")])
     problems = []
-    candidates = [n for n, d in ir.nodes.items() if n != INPUT and not d.head]
+    candidates = [n for n, d in ir.nodes.items() if not d.source and not d.head]
     for i, n in enumerate(names):
         loc = locs[i] if i < len(locs) else None
-        if n not in ir.nodes or n == INPUT:
+        if n not in ir.nodes or ir.nodes[n].source:
             hint = did_you_mean(n, candidates) or "a tap is a node id as `archspec summary` lists it"
             problems.append(Problem(f"unknown feature tap {n!r}", loc, "features", hint))
         elif ir.nodes[n].head:
@@ -86,7 +86,7 @@ def reductions(ir: IR) -> dict[str, int | None]:
     out: dict[str, int | None] = {}
     for n in ir.order():
         d = ir.nodes[n]
-        if n == INPUT:
+        if d.source:
             out[n] = 1
             continue
         shape = ir.shape(n)

@@ -17,7 +17,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Hashable, Iterator, Mapping, Sequence, TypeVar
 
 from archspec.errors import ArchspecError, Location
-from archspec.ops.base import Cost
+from archspec.ops.base import REGISTRY, Cost
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -52,6 +52,11 @@ class Node:
     cost: Cost | None = None
     error: str | None = None
     """Why inference stopped at this node."""
+
+    @property
+    def source(self) -> bool:
+        """A node with no inputs: the network's input."""
+        return REGISTRY[self.op].arity == "none"
 
     @property
     def params(self) -> int:
@@ -223,9 +228,13 @@ class IR:
         return topological_order(edges(self.nodes))
 
     def ops(self) -> Iterator[tuple[str, Node]]:
+        """The nodes that compute, in topological order: every node but the sources."""
         for nid in self.order():
-            if nid != INPUT:
+            if not self.nodes[nid].source:
                 yield nid, self.nodes[nid]
+
+    def sources(self) -> list[str]:
+        return [nid for nid, d in self.nodes.items() if d.source]
 
     def top_level(self) -> dict[str, list[str]]:
         """Each top-level item of the network (a block instance, a repeat, a head, an op) → its

@@ -10,22 +10,15 @@ raises it.
 from __future__ import annotations
 
 from archspec.errors import ArchspecError, Problem
-from archspec.ir.graph import INPUT, IR
-from archspec.ops import REGISTRY, Cost, ShapeError, fmt_shape
+from archspec.ir.graph import IR
+from archspec.ops import REGISTRY, ShapeError, fmt_shape
 
 MAX_DIM = 1 << 24
 
 
 def infer(ir: IR) -> IR:
-    ir[INPUT].shape, ir[INPUT].cost = ir.input_shape, Cost()
-    if min(ir.input_shape) < 1:
-        ir.error = ArchspecError([Problem(f"input shape {list(ir.input_shape)} must be positive",
-                                          ir[INPUT].loc, "input", "every size is at least 1: [C, H, W], e.g. [3, 224, 224]")])
-        return ir
     done: list[str] = []
     for nid in ir.order():
-        if nid == INPUT:
-            continue
         d = ir[nid]
         op = REGISTRY[d.op]
         ins = ir.in_shapes(nid)
@@ -46,13 +39,14 @@ def infer(ir: IR) -> IR:
                 raise ShapeError(f"{d.op} would produce shape {fmt_shape(out)}, a dimension over {MAX_DIM:,}",
                                  "check the input size and this layer's numbers for a typo")
         except ShapeError as e:
-            ir.error = ArchspecError([Problem(f"{e} (input {', '.join(fmt_shape(s) for s in ins)})",
-                                              d.loc, d.path, e.hint)],
-                                     context=shape_table(ir, done, failing=nid))
+            fed = f" (input {', '.join(fmt_shape(s) for s in ins)})" if ins else ""
+            ir.error = ArchspecError([Problem(f"{e}{fed}", d.loc, d.path, e.hint)],
+                                     context=None if d.source else shape_table(ir, done, failing=nid))
             d.error = str(e)
             return ir
         d.shape, d.cost = out, op.cost(d.args, ins, out)
-        done.append(nid)
+        if not d.source:  # the table lists ops; the input's shape is the spec's own
+            done.append(nid)
     return ir
 
 

@@ -23,6 +23,8 @@ from archspec.ir.graph import INPUT, IR, Head, Node, Nodes, Scope, edges, find_c
 from archspec.ir.pending import PendingArgs, reads_shape
 from archspec.ir.reserved import RESERVED
 from archspec.ops import REGISTRY
+from archspec.ops.base import placeable
+from archspec.ops.input import InputArgs
 from archspec.spec.expr import ExprError, has_expr, reads_input_shape, substitute
 from archspec.spec.models import STRUCTURAL_KINDS, BlockDef, ParamDecl
 from archspec.spec.resolve import ResolvedSpec
@@ -47,6 +49,7 @@ _PY_TYPES: dict[str, tuple[type, ...]] = {
     "channels": (int,), "repeats": (int,),
 }
 _NUMERIC = ("int", "float", "channels", "repeats")
+PLACEABLE = placeable()
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,8 @@ class _Lowerer:
 
     # ---- driver -------------------------------------------------------------------
     def run(self) -> IR:
-        self.nodes[INPUT] = Node("input", None, [], INPUT, (), INPUT, self.tree.val_loc.get("input", self.tree.loc))
+        self.nodes[INPUT] = Node("input", InputArgs(shape=tuple(self.spec.input)), [], INPUT, (), INPUT,
+                                 self.tree.val_loc.get("input", self.tree.loc))
         self.check_defaults()
         ctx = Ctx((), (), dict(self.base_env))
         try:
@@ -137,9 +141,9 @@ class _Lowerer:
     def check_defaults(self) -> None:
         """A misspelt kind under `defaults:` would silently leave every op of that kind unchanged."""
         for kind in self.raw_defaults:
-            if kind not in REGISTRY:
+            if kind not in PLACEABLE:
                 self.problem(f"`defaults:` names unknown op kind {kind!r}", self.raw_defaults.key_loc[kind], None,
-                             did_you_mean(kind, REGISTRY) or f"op kinds: {', '.join(sorted(REGISTRY))}")
+                             did_you_mean(kind, PLACEABLE) or f"op kinds: {', '.join(sorted(PLACEABLE))}")
 
     def check_units(self) -> None:
         """A scope compiles to one module called once, so the scopes and ops side by side in a
@@ -328,11 +332,11 @@ class _Lowerer:
             return out
         if kind in self.spec.blocks:
             return self.block(name, kind, args, body, ctx, inputs, path)
-        if kind in REGISTRY:
+        if kind in PLACEABLE:
             return self.primitive(name, kind, args, body, ctx, inputs, path, loc)
-        choices = list(REGISTRY) + list(STRUCTURAL_KINDS) + list(self.spec.blocks)
+        choices = list(PLACEABLE) + list(STRUCTURAL_KINDS) + list(self.spec.blocks)
         raise self.problem(f"unknown op kind or block {kind!r}", kloc, path,
-                           did_you_mean(kind, choices) or f"op kinds: {', '.join(sorted(REGISTRY))}; blocks: "
+                           did_you_mean(kind, choices) or f"op kinds: {', '.join(sorted(PLACEABLE))}; blocks: "
                            + (", ".join(self.spec.blocks) or "none defined"))
 
     def inputs(self, args: PosMap, ctx: Ctx, inp: str | Ref | None) -> list[str | Ref]:
@@ -435,7 +439,13 @@ class _Lowerer:
             self.declare(inner, iname, body.val_loc.get("times", body.loc))
             prev = self.block(iname, block, with_args, body, inner, [prev], inner.at(iname), with_block=False)
             self.bind(inner, iname, prev)
-        return prev  # type: ignore[return-value]
+        if prev is None:  # `times: 0` after an item that failed: its problem is recorded already
+            raise _Skip()
+        if isinstance(prev, Ref):
+            raise self.problem("a repeat of `times: 0` with `inputs:` would name another node as its output",
+                               body.val_loc.get("times", body.loc), path,
+                               "remove the repeat, or refer to the node it reads instead")
+        return prev
 
     def aux(self, name: str, args: PosMap, body: PosMap, inner: Ctx, path: str) -> str:
         self.only(args, ("op", "from", "body", "block", "with", "loss_weight"), body, path)

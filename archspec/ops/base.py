@@ -68,6 +68,7 @@ class Op:
     kind: ClassVar[str]
     Args: ClassVar[type[OpArgs]] = OpArgs
     arity: ClassVar[Literal["one", "many", "none"]] = "one"
+    """How many inputs: "none" is a source (the network's input), placed by lowering, never by a spec."""
     color: ClassVar[str] = "#eeeeee"
     doc: ClassVar[str] = ""
 
@@ -95,6 +96,11 @@ REGISTRY: dict[str, Op] = {}
 def register(cls: type[Op]) -> type[Op]:
     REGISTRY[cls.kind] = cls()
     return cls
+
+
+def placeable() -> dict[str, Op]:
+    """The op kinds a spec may write: a source (the network's input) is placed by lowering alone."""
+    return {kind: op for kind, op in REGISTRY.items() if op.arity != "none"}
 
 
 def pair(v: int | list[int]) -> tuple[int, int]:

@@ -11,7 +11,7 @@ from itertools import pairwise
 
 import graphviz
 
-from archspec.ir.graph import INPUT, IR
+from archspec.ir.graph import IR
 from archspec.ops import REGISTRY, fmt_shape
 from archspec.render import labels
 from archspec.render.model import CONTAINERS, Box, Group, Options, Overlay, Picture
@@ -34,7 +34,7 @@ def links(ir: IR, pic: Picture) -> list[Link]:
     over a shortcut between the same boxes (a block's input feeds its body and its shortcut)."""
     found: dict[tuple[str, str], Link] = {}
     for nid in ir.order():
-        if nid == INPUT or nid not in pic.owner:
+        if nid not in pic.owner:
             continue
         d = ir[nid]
         op = REGISTRY[d.op]

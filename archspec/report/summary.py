@@ -124,5 +124,5 @@ def _heads_note(ir: IR, ti: dict[str, int]) -> str:
 def verdict(ir: IR) -> str:
     t, ti = ir.totals(), ir.totals(include_heads=False)
     extra = f" ({ti['params']:,} without aux heads)" if ir.heads else ""
-    return (f"ok: {ir.ref} — {len(ir.nodes) - 1} ops, input {fmt_shape(ir.input_shape)} → "
+    return (f"ok: {ir.ref} — {sum(1 for _ in ir.ops())} ops, input {fmt_shape(ir.input_shape)} → "
             f"output {fmt_shape(ir.shape(ir.output))}, {t['params']:,} params{extra}, {_human(ti['macs'])} MACs")

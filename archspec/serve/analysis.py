@@ -20,7 +20,7 @@ import graphviz
 from archspec.api import analyze
 from archspec.errors import ArchspecError, Location, Problem, fail
 from archspec.ir.budget import Limits, enforce
-from archspec.ir.graph import INPUT, IR
+from archspec.ir.graph import IR
 from archspec.render import Options, picture
 from archspec.render.dot import to_dot
 from archspec.render.model import Box, Picture
@@ -127,7 +127,7 @@ def box_json(ir: IR, pic: Picture, box: Box, specs: SpecDir, file: Path) -> dict
     """What hovering a drawn box shows, and where clicking it jumps: a block's own line, an op's."""
     group = pic.groups.get(box.id)
     if box.kind == "input":
-        loc = ir[INPUT].loc
+        loc = ir[box.output].loc
     elif group is not None and group.scope is not None:
         loc = group.scope.loc
     else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archspec.ops import REGISTRY
+from archspec.ops.base import placeable
 from archspec.spec.models import Spec
 
 EXPR = {"type": "string", "pattern": r"\$\{.+\}", "description": "an expression over parameters"}
@@ -44,14 +44,14 @@ def _entry(kind: str, props: dict[str, Any], doc: str, defs: dict[str, Any]) -> 
 
 def op_schemas() -> list[dict[str, Any]]:
     out = []
-    for kind, op in sorted(REGISTRY.items()):
+    for kind, op in sorted(placeable().items()):
         s = op.Args.model_json_schema()
         props = {k: _widen(v) for k, v in s.get("properties", {}).items()}
         out.append(_entry(kind, {**_STRUCTURAL.get(kind, {}), **props}, op.doc, s.get("$defs", {})))
     for kind, props in _STRUCTURAL.items():
-        if kind not in REGISTRY:
+        if kind not in placeable():
             out.append(_entry(kind, {k: _widen(v) for k, v in props.items()}, f"structural: {kind}", {}))
-    names = sorted(set(REGISTRY) | set(_STRUCTURAL))
+    names = sorted(set(placeable()) | set(_STRUCTURAL))
     out.append({"type": "object", "description": "a block instance: op names a block, other keys are its params",
                 "properties": {"op": {"type": "string", "not": {"enum": names}}}, "required": ["op"]})
     return out

@@ -28,7 +28,7 @@ from typing import Any, cast
 import torch
 from torch import nn
 
-from archspec.ir.graph import INPUT, IR
+from archspec.ir.graph import IR
 from archspec.ops import REGISTRY
 from archspec.ops.layers import activation
 
@@ -110,10 +110,10 @@ def build_module(ir: IR, device: str | torch.device | None = None) -> ArchspecMo
 
 
 def _build(ir: IR) -> ArchspecModel:
-    order = [n for n in ir.order() if n != INPUT]
+    order = [n for n, _ in ir.ops()]
     b = _Builder(ir, order)
     model = ArchspecModel()
-    *_, slots = b.fill(model, (), order, [INPUT], b.returned)
+    *_, slots = b.fill(model, (), order, ir.sources(), b.returned)
     model._out = (slots[ir.output],)
     model._head_out = tuple(slots[h.output] for h in ir.heads)
     model._taps = tuple((t, slots[t]) for t in ir.taps)
@@ -198,7 +198,7 @@ class _Builder:
         that input is a fresh tensor whose producer's backward does not read it (not a view, not
         another activation's saved result, not the caller's image, not a returned tap)."""
         (src,) = self.ir.nodes[n].inputs
-        if src == INPUT or src in self.returned or self.consumers[src] != [n]:
+        if self.ir.nodes[src].source or src in self.returned or self.consumers[src] != [n]:
             return False
         d = self.ir.nodes[src]
         if d.op in _OVERWRITABLE_OUTPUT:
