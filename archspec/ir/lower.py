@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from archspec.errors import ArchspecError, Location, Problem, ProblemCollector, did_you_mean
 from archspec.ir.graph import INPUT, IR, Head, Node, Nodes, Scope, edges, find_cycle, find_unit_cycle
@@ -26,8 +26,9 @@ from archspec.ops import REGISTRY
 from archspec.ops.base import placeable
 from archspec.ops.input import InputArgs
 from archspec.spec.expr import ExprError, has_expr, reads_input_shape, substitute
-from archspec.spec.models import STRUCTURAL_KINDS, BlockDef, ParamDecl
+from archspec.spec.models import BlockDef, ParamDecl
 from archspec.spec.resolve import ResolvedSpec
+from archspec.spec.structural import STRUCTURAL, Aux, Branches, Repeat, Residual, Seq, Structural, structural
 from archspec.spec.validate import validate
 from archspec.spec.yamlload import PosList, PosMap
 
@@ -73,6 +74,26 @@ class Ctx:
 
     def at(self, *parts: str) -> str:
         return "/".join(self.path + parts)
+
+
+@dataclass(frozen=True)
+class Item:
+    """A structural item, as its lowering rule receives it."""
+
+    name: str
+    kind: str
+    body: PosMap
+    """The item as written (raw, with positions)."""
+    args: PosMap
+    """Its keys with `${...}` substituted (bodies and branches left as written)."""
+    ctx: Ctx
+    sub: Ctx
+    """The context of what the item holds directly (branches, a residual's body)."""
+    inputs: list[str | Ref]
+    path: str
+    loc: Location
+    kloc: Location
+    """Where its `op:` is written."""
 
 
 class _Skip(Exception):
@@ -311,30 +332,15 @@ class _Lowerer:
         kloc = body.val_loc["op"]
         inputs = self.inputs(args, ctx, inp)
         sub = replace(ctx, path=ctx.path if anonymous else ctx.path + (name,))
-        if kind in ("concat", "add") and "branches" in body:
-            return self.branches(name, kind, body, args, sub, ctx, inputs, path, loc)
-        if kind == "residual":
-            return self.residual(name, body, args, sub, ctx, inputs, path, loc)
-        if kind == "aux" and ctx.head is not None:
-            raise self.problem(f"an aux head cannot hold another aux head (inside {ctx.head!r})", kloc, path,
-                               "attach the head to the main network, `from:` the node it taps")
-        if kind in ("seq", "repeat", "aux"):
-            inner = replace(ctx, module=ctx.module + (name,), path=ctx.path + (name,))
-            self.scopes[inner.module] = Scope(inner.module, path, kind, None, loc)
-            if kind == "repeat":
-                return self.repeat(args, body, inner, inputs[0], path)
-            if kind == "aux":
-                return self.aux(name, args, body, inner, path)
-            self.only(args, ("op", "body", "inputs"), body, path)
-            out = self.seq(body.get("body"), inner, inputs[0], loc)
-            if out is None:
-                raise _Skip()
-            return out
+        definition = structural(kind, body)
+        if definition is not None:
+            self.check_keys(kind, definition, args, body, path)
+            return _RULES[definition](self, Item(name, kind, body, args, ctx, sub, inputs, path, loc, kloc))
         if kind in self.spec.blocks:
             return self.block(name, kind, args, body, ctx, inputs, path)
         if kind in PLACEABLE:
             return self.primitive(name, kind, args, body, ctx, inputs, path, loc)
-        choices = list(PLACEABLE) + list(STRUCTURAL_KINDS) + list(self.spec.blocks)
+        choices = list(PLACEABLE) + list(STRUCTURAL) + list(self.spec.blocks)
         raise self.problem(f"unknown op kind or block {kind!r}", kloc, path,
                            did_you_mean(kind, choices) or f"op kinds: {', '.join(sorted(PLACEABLE))}; blocks: "
                            + (", ".join(self.spec.blocks) or "none defined"))
@@ -351,16 +357,28 @@ class _Lowerer:
                                "for example inputs: [branch_a, branch_b]")
         return [ctx.source if r == INPUT else Ref(r, ctx.module, refs.item_loc[i]) for i, r in enumerate(refs)]
 
-    def only(self, args: PosMap, allowed: tuple[str, ...], body: PosMap, path: str) -> None:
+    def check_keys(self, kind: str, definition: type[Structural], args: PosMap, body: PosMap, path: str) -> None:
+        allowed = definition.keys(kind)
         for k in args:
             if k not in allowed:
-                raise self.problem(f"unknown key {k!r} for op {args['op']!r}", body.key_loc[k], path,
+                raise self.problem(f"unknown key {k!r} for op {kind!r}", body.key_loc[k], path,
                                    did_you_mean(k, allowed) or f"allowed keys: {', '.join(allowed)}")
 
-    # ---- structural kinds ---------------------------------------------------------
-    def branches(self, name: str, kind: str, body: PosMap, args: PosMap, sub: Ctx, ctx: Ctx,
-                 inputs: list[str | Ref], path: str, at: Location) -> str:
-        self.only(args, ("op", "branches", "inputs"), body, path)
+    # ---- structural kinds: one rule each (their definitions: archspec/spec/structural.py) ----
+    def scope(self, it: Item) -> Ctx:
+        """The context of a `seq`, `repeat` or `aux` item's own module scope."""
+        inner = replace(it.ctx, module=it.ctx.module + (it.name,), path=it.ctx.path + (it.name,))
+        self.scopes[inner.module] = Scope(inner.module, it.path, it.kind, None, it.loc)
+        return inner
+
+    def seq_rule(self, it: Item) -> str:
+        out = self.seq(it.body.get("body"), self.scope(it), it.inputs[0], it.loc)
+        if out is None:
+            raise _Skip()
+        return out
+
+    def branches(self, it: Item) -> str:
+        name, kind, body, sub, ctx, inputs, path, at = it.name, it.kind, it.body, it.sub, it.ctx, it.inputs, it.path, it.loc
         br = body["branches"]
         if not isinstance(br, PosMap) or len(br) < 2:
             raise self.problem(f"{kind} needs a mapping of at least two named branches", body.val_loc["branches"], path,
@@ -393,9 +411,8 @@ class _Lowerer:
             raise _Skip()
         return self.add_node(path, name, kind, REGISTRY[kind].Args(), outs, ctx, at)
 
-    def residual(self, name: str, body: PosMap, args: PosMap, sub: Ctx, ctx: Ctx,
-                 inputs: list[str | Ref], path: str, at: Location) -> str:
-        self.only(args, ("op", "body", "scale", "act", "inputs"), body, path)
+    def residual(self, it: Item) -> str:
+        name, body, args, sub, ctx, inputs, path, at = it.name, it.body, it.args, it.sub, it.ctx, it.inputs, it.path, it.loc
         if "body" not in body:
             raise self.problem("residual needs a `body:`", body.loc, path, "add `body: [...]`, the items the shortcut skips")
         inner = body["body"]
@@ -414,8 +431,9 @@ class _Lowerer:
         a = validate(REGISTRY["residual"].Args, margs, "residual", path)
         return self.add_node(path, name, "residual", a, [out, inputs[0]], ctx, at)
 
-    def repeat(self, args: PosMap, body: PosMap, inner: Ctx, inp: str | Ref, path: str) -> str:
-        self.only(args, ("op", "times", "block", "with", "name", "start", "inputs"), body, path)
+    def repeat(self, it: Item) -> str:
+        args, body, inp, path = it.args, it.body, it.inputs[0], it.path
+        inner = self.scope(it)
         times, block, start = args.get("times"), args.get("block"), args.get("start", 1)
         if isinstance(times, bool) or not isinstance(times, int) or times < 0:
             raise self.problem(f"repeat `times` must be a whole number >= 0, got {times!r}",
@@ -447,8 +465,12 @@ class _Lowerer:
                                "remove the repeat, or refer to the node it reads instead")
         return prev
 
-    def aux(self, name: str, args: PosMap, body: PosMap, inner: Ctx, path: str) -> str:
-        self.only(args, ("op", "from", "body", "block", "with", "loss_weight"), body, path)
+    def aux(self, it: Item) -> str:
+        name, args, body, path = it.name, it.args, it.body, it.path
+        if it.ctx.head is not None:
+            raise self.problem(f"an aux head cannot hold another aux head (inside {it.ctx.head!r})", it.kloc, path,
+                               "attach the head to the main network, `from:` the node it taps")
+        inner = self.scope(it)
         src = args.get("from")
         if not isinstance(src, str):
             raise self.problem("aux head needs `from:` naming the node it taps", body.loc, path,
@@ -617,3 +639,9 @@ class _Lowerer:
             out.item_loc = v.item_loc
             return out
         return v
+
+
+_RULES: dict[type[Structural], Callable[[_Lowerer, Item], str]] = {
+    Seq: _Lowerer.seq_rule, Repeat: _Lowerer.repeat, Aux: _Lowerer.aux, Residual: _Lowerer.residual,
+    Branches: _Lowerer.branches,
+}
