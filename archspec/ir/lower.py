@@ -4,7 +4,11 @@ Walks the raw tree (which keeps source positions) rather than pydantic copies, e
 block templates with their typed params, `repeat`, `concat`/`add` branches, `residual`
 bodies and `aux` heads, validates each op's arguments with its model, and resolves
 named references once every name is known (so `inputs:` may point forward and a cycle
-is reported as one). Independent problems are collected and raised together.
+is reported as one). Independent problems are collected and raised together. The driver is
+the tuple `PASSES` at the end: place the input, check `defaults:`, expand, resolve references,
+check the scale multipliers apply, report, check the graph and each scope's units are DAGs,
+attach the aux heads. Inference and the limits follow as passes over the IR
+(`archspec/ir/infer.py`, `archspec/ir/budget.py`).
 
 Inside a block, `inputs: [input]` names the block's own input (at the top level, the
 network's: the network is the outermost block); `input` is reserved as a node name, so it
@@ -125,6 +129,7 @@ class _Lowerer:
         self.raw_blocks: PosMap = self.tree.get("blocks") or PosMap()
         self.raw_defaults: PosMap = self.tree.get("defaults") or PosMap()
         self.expansions = 0
+        self.output = INPUT
         scale = self.spec.scale
         self.scaled_kinds: set[str] = set()
         """`channels` / `repeats` when some count of that kind was declared: else a multiplier scales nothing."""
@@ -135,29 +140,41 @@ class _Lowerer:
 
     # ---- driver -------------------------------------------------------------------
     def run(self) -> IR:
+        for step in PASSES:
+            step(self)
+        return IR(self.spec.name, self.rs.ref, tuple(self.spec.input), self.nodes, self.output, self.heads,
+                  self.scopes)
+
+    # ---- the passes, in the order PASSES runs them ----------------------------------
+    def place_input(self) -> None:
         self.nodes[INPUT] = Node("input", InputArgs(shape=tuple(self.spec.input)), [], INPUT, (), INPUT,
                                  self.tree.val_loc.get("input", self.tree.loc))
-        self.check_defaults()
-        ctx = Ctx((), (), dict(self.base_env))
+
+    def expand(self) -> None:
+        """The network's items → op nodes: blocks instantiated with their params, repeats and
+        branches expanded, `${...}` substituted, each op's `defaults:` merged and its arguments
+        validated. Inputs stay as written: names are resolved once every name is known."""
         try:
-            out = self.seq(self.tree["network"], ctx, INPUT)
+            self.output = self.seq(self.tree["network"], Ctx((), (), dict(self.base_env)), INPUT) or INPUT
         except _Stop:
             self.problems.raise_if_any()
-        self.resolve_refs()
-        self.check_scale_applies()
+
+    def report(self) -> None:
+        """The problems found so far are independent of each other: raised together."""
         self.problems.raise_if_any()
+
+    def check_dag(self) -> None:
         cycle = find_cycle(edges(self.nodes))
         if cycle:
             names = " -> ".join(cycle + cycle[:1])
             first = self.nodes[cycle[0]]
             raise ArchspecError([Problem(f"the graph has a cycle: {names}", first.loc, first.path,
                                          "`inputs:` may only create a directed acyclic graph")])
-        self.check_units()
+
+    def attach_heads(self) -> None:
+        """Each aux head's `from:` is a name like any input's, resolved now."""
         for i, ref in self.head_sources:
-            h = self.heads[i]
-            self.heads[i] = replace(h, source=self._lookup(ref) or "")
-        return IR(self.spec.name, self.rs.ref, tuple(self.spec.input), self.nodes, out or INPUT,
-                  self.heads, self.scopes)
+            self.heads[i] = replace(self.heads[i], source=self._lookup(ref) or "")
 
     def check_defaults(self) -> None:
         """A misspelt kind under `defaults:` would silently leave every op of that kind unchanged."""
@@ -645,3 +662,10 @@ _RULES: dict[type[Structural], Callable[[_Lowerer, Item], str]] = {
     Seq: _Lowerer.seq_rule, Repeat: _Lowerer.repeat, Aux: _Lowerer.aux, Residual: _Lowerer.residual,
     Branches: _Lowerer.branches,
 }
+
+PASSES: tuple[Callable[[_Lowerer], None], ...] = (
+    _Lowerer.place_input, _Lowerer.check_defaults, _Lowerer.expand, _Lowerer.resolve_refs,
+    _Lowerer.check_scale_applies, _Lowerer.report, _Lowerer.check_dag, _Lowerer.check_units, _Lowerer.attach_heads,
+)
+"""Lowering, pass by pass: each reads and extends the lowerer's state (nodes, names, scopes,
+heads, problems); a pass that finds a problem the later ones cannot work around raises."""

@@ -25,7 +25,8 @@ Body = Annotated[Any, WithJsonSchema({"x-archspec": "body"})]
 
 
 class Structural(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # defer_build: `check` reads only the models' keys; their schemas are built for `archspec schema`
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
     doc: ClassVar[str]
     takes_inputs: ClassVar[bool] = True
