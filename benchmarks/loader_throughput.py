@@ -38,7 +38,7 @@ SPECS = (("cifar10_cnn", [], 32), ("inception_v3#lowres79", ["params.classes=10"
 def measure(ref: str, sets: list[str], batch: int, rounds: int, steps: int, device: torch.device) -> tuple[float, float]:
     run = resolve_run(ref, sets + [f"train.batch_size={batch}"])
     ir = check(run.resolved)
-    splits = open_source("synthetic", run.recipe.data, ir.input_shape, int(ir[ir.output]["shape"][0]))
+    splits = open_source("synthetic", run.recipe.data, ir.input_shape, int(ir[ir.output].shape[0]))
     world = World()
     loader, _ = train_loader(splits.train, batch, 0, world, worker_count(splits.train, "auto", world), False)
     transform = BatchTransform(ir.input_shape[1:], splits.mean, splits.std, True, False, device)

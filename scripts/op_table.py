@@ -86,11 +86,12 @@ def example_text(kind: str) -> str:
 
 
 def table() -> str:
-    from archspec.ops import REGISTRY
+    """The kinds a spec can write: the source op (the network's input) is placed by lowering."""
+    from archspec.ops.base import placeable
 
     rows = ["| op | inputs | arguments (type = default) | what it does | example: input → output |",
             "|---|---|---|---|---|"]
-    for kind, op in sorted(REGISTRY.items()):
+    for kind, op in sorted(placeable().items()):
         rows.append(f"| `{kind}` | {op.arity} | {arguments(op.Args.model_json_schema())} | {op.doc} | "
                     f"{example_text(kind)} |")
     return "\n".join(rows) + "\n"

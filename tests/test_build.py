@@ -35,7 +35,7 @@ def archspec_scope_types() -> tuple[type, ...]:
 
 def qualified(ir: IR, nid: str) -> str:
     d = ir[nid]
-    return ".".join(d["module"] + (d["name"],))
+    return ".".join(d.scope + (d.name,))
 
 
 @pytest.mark.parametrize("ref", shipped_refs())
@@ -49,8 +49,8 @@ def test_runtime_equals_static(ref):
         model.train()  # heads run in training mode, so every node's shape is observed
         shapes = leaf_shapes(model, torch.empty(2, *ir.input_shape))
         for nid, d in ir.ops():
-            assert shapes[qualified(ir, nid)] == d["shape"], nid
+            assert shapes[qualified(ir, nid)] == d.shape, nid
         model.eval()
         with torch.no_grad():
             out = model(torch.empty(1, *ir.input_shape))
-    assert tuple(out.shape[1:]) == ir[ir.output]["shape"]
+    assert tuple(out.shape[1:]) == ir[ir.output].shape

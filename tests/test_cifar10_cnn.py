@@ -21,12 +21,12 @@ KERAS = [
 def test_every_layer_matches_the_keras_summary():
     ir = archspec.check(SPECS / "cifar10_cnn.yaml")
     nodes = list(ir.ops())
-    assert [d["name"] for _, d in nodes] == [k[0] for k in KERAS]
+    assert [d.name for _, d in nodes] == [k[0] for k in KERAS]
     for (_, d), (name, keras_shape, keras_params) in zip(nodes, KERAS):
         chw = keras_shape if len(keras_shape) == 1 else (keras_shape[2], keras_shape[0], keras_shape[1])
-        assert d["shape"] == chw, name
+        assert d.shape == chw, name
         # Keras counts BN running statistics as (non-trainable) params; we count them as buffers
-        assert d["params"] + d["buffers"] == keras_params, name
+        assert d.params + d.buffers == keras_params, name
 
 
 def test_totals_split_like_keras():

@@ -287,7 +287,7 @@ def macs(model: nn.Module, shape: tuple[int, ...]) -> int:
 
 def layer_shapes(ir: IR, model: nn.Module) -> dict[str, tuple[int, ...]]:
     """Every compiled leaf's output shape, keyed by IR node id."""
-    by_module = {".".join(d["module"] + (d["name"],)): nid for nid, d in ir.ops()}
+    by_module = {".".join(d.scope + (d.name,)): nid for nid, d in ir.ops()}
     shapes: dict[str, tuple[int, ...]] = {}
     hooks = [m.register_forward_hook(lambda _m, _i, o, nid=by_module[q]: shapes.__setitem__(nid, tuple(o.shape[1:])))
              for q, m in model.named_modules() if q in by_module]
@@ -317,11 +317,11 @@ def test_static_shapes_params_and_macs_agree_with_torch(net: Net, spec_file: Pat
         return
     assert ref_model is not None, f"static check passed a spec torch refuses ({ref}):\n{text}"
     event("accepted by both")
-    out = ir[ir.output]["shape"]
+    out = ir[ir.output].shape
     assert out == ref, text
     model = archspec.build(ir).eval()
     shapes = layer_shapes(ir, model)
-    assert shapes == {nid: d["shape"] for nid, d in ir.ops()}, text
+    assert shapes == {nid: d.shape for nid, d in ir.ops()}, text
     totals = ir.totals()
     assert count_params(model) == count_params(ref_model) == totals["params"], text
     assert macs(model, net.input) == macs(ref_model, net.input) == totals["macs"], text
@@ -335,5 +335,5 @@ def test_an_input_named_twice_counts_twice(write_spec):
     ir = archspec.check(path)
     x = torch.ones(1, 2, 4, 4)
     y = archspec.build(ir)(x)
-    assert ir["cat"]["shape"] == (6, 4, 4) == tuple(y.shape[1:])
+    assert ir["cat"].shape == (6, 4, 4) == tuple(y.shape[1:])
     assert y[0, :, 0, 0].tolist() == [2, 2, 1, 1, 2, 2]

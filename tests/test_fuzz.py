@@ -179,7 +179,7 @@ def test_pool_window_may_overhang_the_input_in_ceil_mode(write_spec):
     path = write_spec("archspec: 1\nname: overhang\ninput: [1, 1, 3]\n"
                       "network:\n  - p: {op: maxpool, k: 2, ceil_mode: true}\n")
     ir = archspec.check(path)
-    assert ir["p"]["shape"] == (1, 1, 2)
+    assert ir["p"].shape == (1, 1, 2)
     assert archspec.build(ir)(torch.zeros(1, 1, 1, 3)).shape == (1, 1, 1, 2)
 
 
@@ -208,4 +208,4 @@ def test_a_set_path_may_lead_into_the_set_itself(write_spec):
     """Was `RuntimeError: dictionary changed size during iteration`."""
     path = write_spec(HEAD + "network:\n  - c: {op: conv, out: 3, k: 1}\nvariants:\n"
                       "  v: {set: {variants.v.set.extra: 1, network.c.out: 5}}\n")
-    assert archspec.check(f"{path}#v")["c"]["shape"] == (5, 8, 8)
+    assert archspec.check(f"{path}#v")["c"].shape == (5, 8, 8)

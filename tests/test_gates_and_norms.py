@@ -42,11 +42,11 @@ network:
 def test_se_inside_a_block_reads_the_input_shape(write_spec):
     ir = archspec.check(write_spec(SE))
     # expand 8→16 (128+16), dw 16 groups (16·9+16), SE 16→4→16 (64+4, 64+16), project 16→8 (128+8)
-    assert ir["m1/dw"]["args"].groups == 16
-    assert ir["m1/se/fc1"]["shape"] == (4, 1, 1)
-    assert ir["m1/se/gate"]["shape"] == (16, 14, 14)
-    assert ir["m1/se/gate"]["inputs"] == ["m1/dw", "m1/se/fc2"]
-    assert ir["ln"]["params"] == 16 and ir["ls"]["params"] == 8
+    assert ir["m1/dw"].args.groups == 16
+    assert ir["m1/se/fc1"].shape == (4, 1, 1)
+    assert ir["m1/se/gate"].shape == (16, 14, 14)
+    assert ir["m1/se/gate"].inputs == ["m1/dw", "m1/se/fc2"]
+    assert ir["ln"].params == 16 and ir["ls"].params == 8
     assert ir.totals()["params"] == 144 + 160 + 68 + 80 + 136 + 16 + 8
 
 
@@ -77,7 +77,7 @@ def test_tf_same_pads_as_tensorflow(write_spec, size, pads):
                       "  - p: {op: maxpool, k: 3, stride: 2, padding: tf_same}\n")
     ir = archspec.check(spec)
     out = -(-size // 2)
-    assert ir["c"]["shape"] == (4, out, out) and ir["p"]["shape"] == (4, -(-out // 2), -(-out // 2))
+    assert ir["c"].shape == (4, out, out) and ir["p"].shape == (4, -(-out // 2), -(-out // 2))
     model = archspec.build(spec).eval()
     x = torch.randn(1, 2, size, size)
     with torch.no_grad():
@@ -125,7 +125,7 @@ def test_inception_v3_se_adds_one_se_block_per_inception_module():
     # the output channels of Mixed_5b..5d, 6a..6e, 7a..7c (torchvision's InceptionA..E)
     channels = [256, 288, 288, 768, 768, 768, 768, 768, 1280, 2048, 2048]
     assert se.totals(include_heads=False)["params"] - base["params"] == sum(map(se_params, channels)) == 1_661_620
-    assert se["SE_6e/gate"]["shape"] == (768, 17, 17) and se.heads[0].source == "SE_6e/gate"
+    assert se["SE_6e/gate"].shape == (768, 17, 17) and se.heads[0].source == "SE_6e/gate"
     assert se.totals(include_heads=False)["macs"] == base["macs"] + sum(2 * c * (c // 16) for c in channels)
 
 
@@ -135,7 +135,7 @@ def test_inception_resnet_v2_se_gates_every_residual_branch():
     # after mixed_5b, 6a, 7a; inside the 10 block35 (320), 20 block17 (1088) and 10 block8 (2080)
     delta = se_params(320) * 11 + se_params(1088) * 21 + se_params(2080) * 11
     assert se.totals()["params"] - base["params"] == delta == 9_249_254
-    assert se["repeat/block35_3/se/gate"]["inputs"][0] == "repeat/block35_3/conv2d"
+    assert se["repeat/block35_3/se/gate"].inputs[0] == "repeat/block35_3/conv2d"
 
 
 def test_an_error_inside_nested_blocks_keeps_its_line_and_path(write_spec):
@@ -152,4 +152,4 @@ def test_an_error_inside_nested_blocks_keeps_its_line_and_path(write_spec):
 def test_input_at_the_top_level_is_the_network_input(write_spec):
     ir = archspec.check(write_spec(HEAD + "network:\n  - a: {op: conv, out: 8, k: 1}\n"
                                           "  - s: {op: add, inputs: [a, input]}\n"))
-    assert ir["s"]["inputs"] == ["a", "input"]
+    assert ir["s"].inputs == ["a", "input"]

@@ -253,7 +253,7 @@ def test_shipped_spec_op_level_draws_every_op(name: str, tmp_path: Path) -> None
     assert modules <= set(d.clusters)  # every block instance and head is a cluster, and no cluster is made up:
     assert all(any(n.startswith(c + "/") for n in ir.graph.nodes) for c in d.clusters)
     for nid, node in ir.ops():
-        if node["op"] in ("concat", "residual", "add"):
+        if node.op in ("concat", "residual", "add"):
             assert d.is_trapezium(nid), nid
 
 

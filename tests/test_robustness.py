@@ -247,7 +247,7 @@ def test_the_version_is_the_number_one_not_true(write_spec):
 
 def test_an_integer_is_still_a_float(write_spec):
     ir = archspec.check(write_spec(HEAD + "network:\n  - b: {op: batchnorm, eps: 1}\n  - r: {op: residual, scale: 2, body: [i: identity]}\n"))
-    assert ir["b"]["args"].eps == 1.0 and ir["r"]["args"].scale == 2.0
+    assert ir["b"].args.eps == 1.0 and ir["r"].args.scale == 2.0
 
 
 # ---- item 17: messages that tell -------------------------------------------------------------

@@ -44,7 +44,7 @@ def spec(tmp_path: Path) -> Path:
 
 
 def convs(ir: archspec.IR) -> dict[str, int]:  # type: ignore[name-defined]
-    return {nid: d["shape"][0] for nid, d in ir.ops() if d["op"] == "conv"}
+    return {nid: d.shape[0] for nid, d in ir.ops() if d.op == "conv"}
 
 
 @pytest.mark.parametrize("value, width, expected", [
@@ -65,8 +65,8 @@ def test_identity_at_one(spec: Path) -> None:
 def test_width_scales_declared_channels_only(spec: Path) -> None:
     ir = archspec.check(spec, ["scale.width=0.5"])
     assert convs(ir) == {"stem": 8, "s1/first": 16, "s1/rest/unit_1/c": 16, "s1/rest/unit_2/c": 16, "head": 1280}
-    assert ir[ir.output]["shape"] == (10,)  # the class count and the kernel size are never scaled
-    assert ir["s1/first"]["args"].k == 3
+    assert ir[ir.output].shape == (10,)  # the class count and the kernel size are never scaled
+    assert ir["s1/first"].args.k == 3
     wide = archspec.check(spec, ["scale.width=1.5"])
     assert convs(wide)["head"] == 1920 and convs(wide)["stem"] == 24
 
@@ -78,7 +78,7 @@ def test_depth_scales_repeats_up(spec: Path) -> None:
 
 def test_resolution_sets_the_input(spec: Path) -> None:
     ir = archspec.check(spec, ["scale.resolution=64"])
-    assert ir.input_shape == (3, 64, 64) and ir["s1/first"]["shape"] == (24, 32, 32)
+    assert ir.input_shape == (3, 64, 64) and ir["s1/first"].shape == (24, 32, 32)
     assert archspec.load(spec, ["scale.resolution=64"]).spec.input == (3, 64, 64)
 
 
@@ -165,7 +165,7 @@ def mixed_5b(c: int, w: float) -> tuple[int, int]:
 
 
 def item_params(ir: IR, item: str) -> int:
-    return sum(ir[n]["params"] for n in ir.top_level()[item])
+    return sum(ir[n].params for n in ir.top_level()[item])
 
 
 @pytest.mark.parametrize("width", [0.5, 1.0, 1.5])
@@ -174,11 +174,11 @@ def test_inception_v3_declares_its_conv_outs_as_channel_counts(width: float) -> 
     # (${pool_features}) alike; kernel sizes and the class count stay
     ir = archspec.check("inception_v3", [f"scale.width={width}"])
     c_in = int(192 * width)  # Conv2d_4a_3x3's 192 filters
-    assert ir["Conv2d_4a_3x3"]["shape"][0] == c_in
+    assert ir["Conv2d_4a_3x3"].shape[0] == c_in
     params, c_out = mixed_5b(c_in, width)
-    assert (item_params(ir, "Mixed_5b"), ir["Mixed_5b"]["shape"]) == (params, (c_out, 35, 35))
-    assert ir["Mixed_5b/branch5x5/branch5x5_2"]["args"].k == 5
-    assert ir["fc"]["params"] == int(2048 * width) * 1000 + 1000 and ir[ir.output]["shape"] == (1000,)
+    assert (item_params(ir, "Mixed_5b"), ir["Mixed_5b"].shape) == (params, (c_out, 35, 35))
+    assert ir["Mixed_5b/branch5x5/branch5x5_2"].args.k == 5
+    assert ir["fc"].params == int(2048 * width) * 1000 + 1000 and ir[ir.output].shape == (1000,)
 
 
 def inception_v3_params(w: float) -> tuple[int, int]:
@@ -228,15 +228,15 @@ def test_inception_v3_width_figures(width: float) -> None:
     ir = archspec.check("inception_v3", [f"scale.width={width}"])
     params, aux = inception_v3_params(width)
     assert (ir.totals(include_heads=False)["params"], ir.totals()["params"]) == (params, params + aux)
-    convs_5b = [n for n in ir.top_level()["Mixed_5b"] if ir[n]["op"] == "conv"]
-    weights = sum(ir[n]["params"] - 2 * ir[n]["shape"][0] for n in convs_5b)  # less the BatchNorm affine
-    assert sum(ir[n]["macs"] for n in convs_5b) == weights * 35 * 35
+    convs_5b = [n for n in ir.top_level()["Mixed_5b"] if ir[n].op == "conv"]
+    weights = sum(ir[n].params - 2 * ir[n].shape[0] for n in convs_5b)  # less the BatchNorm affine
+    assert sum(ir[n].macs for n in convs_5b) == weights * 35 * 35
 
 
 def test_channel_args_leave_counts_read_from_the_input_shape() -> None:
     # #se squeezes ${input.c // reduction}: the input is already scaled, so it is not scaled again
     ir = archspec.check("inception_v3#se", ["scale.width=0.5"])
-    assert ir["SE_5b/fc1"]["shape"][0] == ir["Mixed_5b"]["shape"][0] // 16 == 8
+    assert ir["SE_5b/fc1"].shape[0] == ir["Mixed_5b"].shape[0] // 16 == 8
 
 
 CHANNEL_ARGS = """\
@@ -280,7 +280,7 @@ def test_channel_args_and_channels_params_do_not_mix(tmp_path: Path) -> None:
     assert (p.loc.line, p.loc.col) == (4, 23)
     spec.write_text(CHANNEL_ARGS)
     ir = archspec.check(spec, ["scale.width=0.5"])  # linear.out is not named: the classes stay
-    assert (ir["stem"]["shape"][0], ir["fc"]["shape"]) == (8, (10,))
+    assert (ir["stem"].shape[0], ir["fc"].shape) == (8, (10,))
 
 
 def test_mobilenet_v3_large_width_is_timms() -> None:
@@ -289,8 +289,8 @@ def test_mobilenet_v3_large_width_is_timms() -> None:
     ir = archspec.check("mobilenet_v3_large", ["scale.width=0.75"])
     assert ir.totals()["params"] == 3_993_528
     # b9 (ir_k3_e2.3_c80): in = out = divisible(80 × 0.75 = 60) = 64; expanded divisible(64 × 2.3 = 147.2) = 144
-    assert [ir[f"b9/residual_body/{n}"]["shape"][0] for n in ("expand", "dw", "project")] == [144, 144, 64]
+    assert [ir[f"b9/residual_body/{n}"].shape[0] for n in ("expand", "dw", "project")] == [144, 144, 64]
     assert item_params(ir, "b9") == conv_bn(64, 144, 1) + 144 * 9 + 2 * 144 + conv_bn(144, 64, 1)
     # b12 (ir_k3_e6_c112_se0.25): 112 × 0.75 = 84 → 88; 88 × 6 = 528; the squeeze divisible(528 / 4 = 132) = 136
-    assert ir["b12/residual_body/se/fc1"]["shape"][0] == 136
-    assert ir["head"]["shape"][0] == 720 and ir["fc1"]["shape"] == (1280,)  # 960 scales, timm's 1280 stays
+    assert ir["b12/residual_body/se/fc1"].shape[0] == 136
+    assert ir["head"].shape[0] == 720 and ir["fc1"].shape == (1280,)  # 960 scales, timm's 1280 stays

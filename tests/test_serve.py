@@ -91,7 +91,7 @@ def test_resolve_text_reads_the_text_not_the_file_and_extends_relative_to_it(tmp
     child.write_text("archspec: 1\nname: on_disk\nextends: sub/base.yaml\n", encoding="utf-8")
     rs = resolve_text("archspec: 1\nname: unsaved\nextends: sub/base.yaml\nset: {network.conv1.out: 24}\n", child)
     assert rs.spec.name == "unsaved" and rs.file == str(child)
-    assert archspec.analyze(rs)["conv1"]["shape"] == (24, 16, 16)
+    assert archspec.analyze(rs)["conv1"].shape == (24, 16, 16)
     assert archspec.load(child).spec.name == "on_disk"  # the buffer is gone once resolved
 
 
@@ -301,7 +301,7 @@ def test_save_writes_atomically_in_place_and_keeps_the_mode(client: TestClient, 
     assert r.status_code == 200 and r.json()["sha256"] == digest(text.encode())
     assert path.read_text(encoding="utf-8") == text and (path.stat().st_mode & 0o777) == 0o640
     assert sorted(p.name for p in folder.iterdir() if p.is_file()) == ["inception_v3.yaml", "tiny.yaml"]  # no temp
-    assert archspec.check(path)["fc"]["shape"] == (12,)
+    assert archspec.check(path)["fc"].shape == (12,)
     again = client.post("/api/save", json={"path": "tiny.yaml", "text": text + "\n", "base": r.json()["sha256"]})
     assert again.status_code == 200  # the hash of the last save is the new base
 

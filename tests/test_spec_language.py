@@ -17,9 +17,9 @@ def test_tiny_static_figures():
     ir = archspec.check(TINY)
     t = ir.totals()
     # stem 3*16*9 + BN 32; concat branches; 2 residual blocks; aux head 28*10+10; classifier 28*10+10
-    assert ir["conv1"]["shape"] == (16, 16, 16) and ir["conv1"]["params"] == 3 * 16 * 9 + 2 * 16
-    assert ir["mix"]["shape"] == (16 + 8 + 4, 16, 16)
-    assert ir["res/res_2"]["op"] == "residual" and ir["res/res_2"]["args"].scale == 0.2
+    assert ir["conv1"].shape == (16, 16, 16) and ir["conv1"].params == 3 * 16 * 9 + 2 * 16
+    assert ir["mix"].shape == (16 + 8 + 4, 16, 16)
+    assert ir["res/res_2"].op == "residual" and ir["res/res_2"].args.scale == 0.2
     assert [h.name for h in ir.heads] == ["aux"] and ir.heads[0].source == "mix" and ir.heads[0].loss_weight == 0.3
     assert t == {"params": 6348, "buffers": 128, "macs": 1_430_064}
     assert ir.totals(include_heads=False)["params"] == 6348 - 290
@@ -49,15 +49,15 @@ def test_aux_heads_run_in_training_only():
 
 def test_variant_set_and_remove():
     ir = archspec.check(f"{TINY}#wide")
-    assert ir["conv1"]["shape"][0] == 32
-    assert ir["mix/b1"]["shape"][0] == 24
+    assert ir["conv1"].shape[0] == 32
+    assert ir["mix/b1"].shape[0] == 24
     assert not any(n.startswith("res/") for n in ir.graph)
-    assert ir["gap"]["inputs"] == ["mix"]
+    assert ir["gap"].inputs == ["mix"]
 
 
 def test_variant_insert():
     ir = archspec.check(f"{TINY}#extra")
-    assert ir["drop"]["inputs"] == ["gap"] and ir["flat"]["inputs"] == ["drop"]
+    assert ir["drop"].inputs == ["gap"] and ir["flat"].inputs == ["drop"]
 
 
 def test_extends_with_overrides(write_spec, tmp_path):
@@ -73,14 +73,14 @@ def test_extends_with_overrides(write_spec, tmp_path):
     """, "child.yaml")
     ir = archspec.check(child)
     assert ir.name == "tiny_child"
-    assert ir["fc"]["shape"] == (7,) and ir["aux/fc"]["shape"] == (7,)
-    assert ir["res/res_3/r1"]["shape"] == (12, 16, 16)
-    assert ir[ir.output]["inputs"] == ["flat"]
+    assert ir["fc"].shape == (7,) and ir["aux/fc"].shape == (7,)
+    assert ir["res/res_3/r1"].shape == (12, 16, 16)
+    assert ir[ir.output].inputs == ["flat"]
 
 
 def test_cli_style_overrides():
     ir = archspec.check(TINY, ["input=[3,64,64]", "params.classes=5"])
-    assert ir["conv1"]["shape"] == (16, 32, 32) and ir["fc"]["shape"] == (5,)
+    assert ir["conv1"].shape == (16, 32, 32) and ir["fc"].shape == (5,)
     with pytest.raises(ArchspecError, match="--set expects KEY=VALUE"):
         archspec.check(TINY, ["input"])
 
@@ -97,7 +97,7 @@ def test_inputs_make_a_dag(write_spec):
           - cat: {op: concat, inputs: [sum, a]}
     """)
     ir = archspec.check(path)
-    assert ir["cat"]["shape"] == (8, 8, 8)
+    assert ir["cat"].shape == (8, 8, 8)
     assert list(ir.graph.predecessors("sum")) == ["a", "b"]
     model = archspec.build(ir)
     assert model(torch.randn(1, 4, 8, 8)).shape == (1, 8, 8, 8)

@@ -54,8 +54,8 @@ def ir() -> IR:
 
 def row_macs(ir: IR, names: tuple[str, ...]) -> int:
     """MACs of the main network's top-level items `names` (a block counts with everything inside)."""
-    return sum(d["macs"] for _, d in ir.ops()
-               if not d["head"] and (d["module"][0] if d["module"] else d["name"]) in names)
+    return sum(d.macs for _, d in ir.ops()
+               if not d.head and (d.scope[0] if d.scope else d.name) in names)
 
 
 @pytest.mark.parametrize("row", list(TABLE1_OPS), ids=lambda r: "+".join(r))
@@ -83,9 +83,9 @@ def test_inconsistent_rows_are_off_by_more_than_1_percent(ir, row):
 
 def test_conv1_is_the_7x7_convolution_the_table_describes(ir):
     d = ir["conv1"]
-    assert d["shape"] == (64, 112, 112)
-    assert d["params"] == 7 * 7 * 3 * 64 + 64  # the table's 2.7K does not fit a 7×7×3 kernel
-    assert d["macs"] == 7 * 7 * 3 * 64 * 112 * 112
+    assert d.shape == (64, 112, 112)
+    assert d.params == 7 * 7 * 3 * 64 + 64  # the table's 2.7K does not fit a 7×7×3 kernel
+    assert d.macs == 7 * 7 * 3 * 64 * 112 * 112
 
 
 def test_total_is_the_papers_1_5_G_plus_the_two_inconsistent_rows(ir):
@@ -98,7 +98,7 @@ def test_total_is_the_papers_1_5_G_plus_the_two_inconsistent_rows(ir):
 
 
 def test_grid_sizes_follow_table1(ir):
-    shapes = {n: ir[n]["shape"] for n in ("maxpool1", "conv3", "inception3b", "inception4e", "inception5b", "fc")}
+    shapes = {n: ir[n].shape for n in ("maxpool1", "conv3", "inception3b", "inception4e", "inception5b", "fc")}
     assert shapes == {"maxpool1": (64, 56, 56), "conv3": (192, 56, 56), "inception3b": (480, 28, 28),
                       "inception4e": (832, 14, 14), "inception5b": (1024, 7, 7), "fc": (1000,)}
 
@@ -106,17 +106,17 @@ def test_grid_sizes_follow_table1(ir):
 def test_parameters_and_aux_heads(ir):
     assert ir.totals(include_heads=False)["params"] == 6_998_552
     assert ir.totals()["params"] == 13_378_280
-    heads = [(h.name, h.source, h.loss_weight, ir[h.output]["shape"]) for h in ir.heads]
+    heads = [(h.name, h.source, h.loss_weight, ir[h.output].shape) for h in ir.heads]
     assert heads == [("aux1", "inception4a", 0.3, (1000,)), ("aux2", "inception4d", 0.3, (1000,))]
-    assert ir["aux1/pool"]["shape"] == (512, 4, 4) and ir["aux2/pool"]["shape"] == (528, 4, 4)
-    assert ir["aux1/dropout"]["args"].p == 0.7 and ir["dropout"]["args"].p == 0.4
+    assert ir["aux1/pool"].shape == (512, 4, 4) and ir["aux2/pool"].shape == (528, 4, 4)
+    assert ir["aux1/dropout"].args.p == 0.7 and ir["dropout"].args.p == 0.4
 
 
 def test_paper_conventions(ir):
-    assert ir["lrn1"]["op"] == "lrn" and ir["lrn2"]["op"] == "lrn"
-    conv = ir["inception3a/branch3/branch3_1"]["args"]
+    assert ir["lrn1"].op == "lrn" and ir["lrn2"].op == "lrn"
+    conv = ir["inception3a/branch3/branch3_1"].args
     assert (conv.k, conv.bias, conv.norm, conv.act) == (5, True, "none", "relu")
-    assert ir["maxpool1"]["args"].ceil_mode
+    assert ir["maxpool1"].args.ceil_mode
 
 
 def test_aux_heads_written_once_as_a_block(ir):
@@ -124,7 +124,7 @@ def test_aux_heads_written_once_as_a_block(ir):
         scope = ir.scopes[(head,)]
         assert (scope.kind, scope.block) == ("aux", "aux_head")
         # the block's items are the head's own children: aux1.conv, aux1.fc1 as in torchvision
-        assert [ir[n]["name"] for n in ir.graph if n.startswith(head + "/")] == \
+        assert [ir[n].name for n in ir.graph if n.startswith(head + "/")] == \
             ["pool", "conv", "flatten", "fc1", "dropout", "fc2"]
 
 

@@ -45,7 +45,7 @@ def repeats(ir: IR, stack: str) -> list[tuple[str, float, str]]:
     out = []
     for module, scope in ir.scopes.items():
         if len(module) == 2 and module[0] == stack:
-            a = ir[scope.path]["args"]
+            a = ir[scope.path].args
             out.append((module[1], a.scale, a.act))
     return out
 
@@ -61,7 +61,7 @@ def test_inception_v3_default_is_the_tf_slim_layout():
                                                   "Mixed_6c", "Mixed_6d", "Mixed_6e", "Mixed_7a", "Mixed_7b", "Mixed_7c")}
     assert list(blocks.values()) == ["inception_a"] * 3 + ["inception_b"] + ["inception_c"] * 4 + \
         ["inception_d"] + ["inception_e"] * 2
-    assert [ir[n]["shape"] for n in ("maxpool2", "Mixed_5d", "Mixed_6e", "Mixed_7c")] == \
+    assert [ir[n].shape for n in ("maxpool2", "Mixed_5d", "Mixed_6e", "Mixed_7c")] == \
         [(192, 35, 35), (288, 35, 35), (768, 17, 17), (2048, 8, 8)]
     (head,) = ir.heads
     assert (head.name, head.source, head.loss_weight) == ("AuxLogits", "Mixed_6e", 0.4)
@@ -69,24 +69,24 @@ def test_inception_v3_default_is_the_tf_slim_layout():
 
 def test_inception_v3_torchvision_parameter_names():
     ir = checked("inception_v3.yaml")
-    names = {".".join(d["module"] + (d["name"],)) for _, d in ir.ops()}
+    names = {".".join(d.scope + (d.name,)) for _, d in ir.ops()}
     assert {"Conv2d_1a_3x3", "Mixed_5b.branch5x5_1", "Mixed_5b.branch_pool", "Mixed_6a.branch3x3dbl_3",
             "Mixed_7b.branch3x3_2a", "Mixed_7c.branch3x3dbl_3b", "AuxLogits.conv1", "AuxLogits.fc", "fc"} <= names
 
 
 def test_inception_v3_paper_follows_table1():
     ir = checked("inception_v3.yaml#paper")
-    assert ir["Conv2d_4b_3x3"]["shape"] == (288, 35, 35)  # Table 1: 3 modules on 35×35×288
+    assert ir["Conv2d_4b_3x3"].shape == (288, 35, 35)  # Table 1: 3 modules on 35×35×288
     stages = [ir.scopes[(n,)].block for n in ir.order() if (n,) in ir.scopes and n.startswith("Mixed")]
     assert stages == ["paper_a"] * 3 + ["paper_reduction"] + ["paper_b"] * 5 + ["paper_reduction"] + ["paper_c"] * 2
     # the unpadded grid reductions give Table 1's 35 → 17 → 8 (Keras 'same' would give 18 and 9)
-    assert [ir[n]["shape"] for n in ("Mixed_5d", "Mixed_6a", "Mixed_6f", "Mixed_7a", "Mixed_7c")] == \
+    assert [ir[n].shape for n in ("Mixed_5d", "Mixed_6a", "Mixed_6f", "Mixed_7a", "Mixed_7c")] == \
         [(288, 35, 35), (768, 17, 17), (768, 17, 17), (1280, 8, 8), (2048, 8, 8)]
-    assert ir["Mixed_5b/branch_pool/pool"]["op"] == "maxpool"
+    assert ir["Mixed_5b/branch_pool/pool"].op == "maxpool"
     (head,) = ir.heads
-    assert head.source == "Mixed_6f" and ir["AuxLogits/conv1"]["shape"] == (1024, 1, 1)
-    assert ir["AuxLogits/conv1"]["args"].norm.kind == "batchnorm"
-    assert ir["dropout"]["args"].p == 0.2
+    assert head.source == "Mixed_6f" and ir["AuxLogits/conv1"].shape == (1024, 1, 1)
+    assert ir["AuxLogits/conv1"].args.norm.kind == "batchnorm"
+    assert ir["dropout"].args.p == 0.2
 
 
 @pytest.mark.parametrize("ref, grids, first_stride", [
@@ -96,18 +96,18 @@ def test_inception_v3_paper_follows_table1():
 ])
 def test_inception_v3_low_resolution_variants(ref, grids, first_stride):
     ir = checked(ref)
-    assert ir["Conv2d_1a_3x3"]["args"].stride == first_stride
+    assert ir["Conv2d_1a_3x3"].args.stride == first_stride
     assert ("maxpool1" in ir.graph) == (ref != "inception_v3.yaml#lowres79")
-    assert tuple(ir[n]["shape"][1] for n in ("Mixed_5d", "Mixed_6e", "Mixed_7c")) == grids
+    assert tuple(ir[n].shape[1] for n in ("Mixed_5d", "Mixed_6e", "Mixed_7c")) == grids
 
 
 def test_inception_v4_stages():
     ir = checked("inception_v4.yaml")
     assert [len([m for m in ir.scopes if len(m) == 2 and m[0] == s]) for s in
             ("inception_a", "inception_b", "inception_c")] == [4, 7, 3]
-    assert [ir[n]["shape"] for n in ("Mixed_5a", "reduction_a", "reduction_b", "inception_c/block3")] == \
+    assert [ir[n].shape for n in ("Mixed_5a", "reduction_a", "reduction_b", "inception_c/block3")] == \
         [(384, 35, 35), (1024, 17, 17), (1536, 8, 8), (1536, 8, 8)]
-    assert not ir["inception_a/block1/branch3/branch3_0"]["args"].count_include_pad
+    assert not ir["inception_a/block1/branch3/branch3_0"].args.count_include_pad
 
 
 def test_inception_resnet_v1_is_the_papers():
@@ -115,12 +115,12 @@ def test_inception_resnet_v1_is_the_papers():
     assert stack_of(ir, "repeat_1") == (5, {0.17}, {"relu"})
     assert stack_of(ir, "repeat_2") == (10, {0.10}, {"relu"})
     assert stack_of(ir, "repeat_3") == (5, {0.20}, {"relu"})
-    last = ir["block8"]["args"]
+    last = ir["block8"].args
     assert (last.scale, last.act) == (1.0, "none")
-    assert [ir[n]["shape"] for n in ("conv2d_4b", "mixed_6a", "mixed_7a", "avgpool_1a")] == \
+    assert [ir[n].shape for n in ("conv2d_4b", "mixed_6a", "mixed_7a", "avgpool_1a")] == \
         [(256, 35, 35), (896, 17, 17), (1792, 8, 8), (1792, 1, 1)]
-    assert ir["logits"]["params"] == 1792 * 1000 + 1000
-    assert checked("inception_resnet_v1.yaml#backbone")["flatten"]["shape"] == (1792,)
+    assert ir["logits"].params == 1792 * 1000 + 1000
+    assert checked("inception_resnet_v1.yaml#backbone")["flatten"].shape == (1792,)
 
 
 def test_inception_resnet_v2_stages():
@@ -128,9 +128,9 @@ def test_inception_resnet_v2_stages():
     assert stack_of(ir, "repeat") == (10, {0.17}, {"relu"})
     assert stack_of(ir, "repeat_1") == (20, {0.10}, {"relu"})
     assert stack_of(ir, "repeat_2") == (9, {0.20}, {"relu"})
-    last = ir["block8"]["args"]
+    last = ir["block8"].args
     assert (last.scale, last.act) == (1.0, "none")
-    assert [ir[n]["shape"] for n in ("mixed_5b", "mixed_6a", "mixed_7a", "conv2d_7b")] == \
+    assert [ir[n].shape for n in ("mixed_5b", "mixed_6a", "mixed_7a", "conv2d_7b")] == \
         [(320, 35, 35), (1088, 17, 17), (2080, 8, 8), (1536, 8, 8)]
 
 

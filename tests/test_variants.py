@@ -63,7 +63,7 @@ def test_a_variant_on_bases(spec: Path) -> None:
     small = archspec.check(f"{spec}#small79")
     same = archspec.check(f"{spec}#lowres79+five_17x17", ["params.classes=10"])
     assert small.totals() == same.totals() and small.input_shape == (3, 79, 79)
-    assert small[small.output]["shape"] == (10,)
+    assert small[small.output].shape == (10,)
 
 
 def test_a_variant_overrides_its_base_on_purpose(spec: Path) -> None:
@@ -101,7 +101,7 @@ def test_extends_a_variant(tmp_path: Path) -> None:
     child = tmp_path / "child.yaml"
     child.write_text("extends: inception_v3#lowres79\nset: {params.classes: 10}\n")
     ir = archspec.check(child)
-    assert ir.input_shape == (3, 79, 79) and ir[ir.output]["shape"] == (10,)
+    assert ir.input_shape == (3, 79, 79) and ir[ir.output].shape == (10,)
     child.write_text('extends: "inception_v3#lowres79+paper"\n')
     with pytest.raises(ArchspecError) as info:
         archspec.check(child)

@@ -7,15 +7,15 @@ of a stack trace from deep inside an exporter.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 from archspec.errors import ArchspecError, Problem
 from archspec.export.emitters import EMITTERS
 from archspec.export.source import identifier
-from archspec.ir.graph import IR
+from archspec.ir.graph import IR, Node
 from archspec.ops.base import pair
 
-Rule = Callable[[dict[str, Any]], "tuple[str, str] | None"]  # node -> (message, hint) or None
+Rule = Callable[[IR, Node], "tuple[str, str] | None"]  # node -> (message, hint) or None
 
 ONNX_OPS: dict[str, str] = {
     # op kind -> the ONNX operators it becomes; an op kind missing here cannot be exported to ONNX
@@ -42,16 +42,16 @@ ONNX_OPS: dict[str, str] = {
 }
 
 
-def _onnx_mapping(d: dict[str, Any]) -> tuple[str, str] | None:
-    if d["op"] in ONNX_OPS:
+def _onnx_mapping(ir: IR, d: Node) -> tuple[str, str] | None:
+    if d.op in ONNX_OPS:
         return None
-    return (f"op {d['op']!r} has no ONNX mapping", "export to exported-program, torchscript or python instead")
+    return (f"op {d.op!r} has no ONNX mapping", "export to exported-program, torchscript or python instead")
 
 
-def _onnx_adaptive(d: dict[str, Any]) -> tuple[str, str] | None:
-    if d["op"] != "adaptive_avgpool":
+def _onnx_adaptive(ir: IR, d: Node) -> tuple[str, str] | None:
+    if d.op != "adaptive_avgpool":
         return None
-    (_, h, w), (oh, ow) = d["in_shapes"][0], pair(d["args"].size)
+    (_, h, w), (oh, ow) = ir.shape(d.inputs[0]), pair(d.args.size)
     if h % oh == 0 and w % ow == 0:
         return None
     return (f"adaptive_avgpool from {h}×{w} to {oh}×{ow}: ONNX has no adaptive pooling, and the output "
@@ -60,14 +60,14 @@ def _onnx_adaptive(d: dict[str, Any]) -> tuple[str, str] | None:
             "avgpool kernel and stride")
 
 
-def _python_emitter(d: dict[str, Any]) -> tuple[str, str] | None:
-    if d["op"] in EMITTERS:
+def _python_emitter(ir: IR, d: Node) -> tuple[str, str] | None:
+    if d.op in EMITTERS:
         return None
-    return (f"op {d['op']!r} has no python emitter", "add one to archspec/export/emitters.py")
+    return (f"op {d.op!r} has no python emitter", "add one to archspec/export/emitters.py")
 
 
-def _python_names(d: dict[str, Any]) -> tuple[str, str] | None:
-    bad = [n for n in (d["name"], *d["module"]) if identifier(n) is None]
+def _python_names(ir: IR, d: Node) -> tuple[str, str] | None:
+    bad = [n for n in (d.name, *d.scope) if identifier(n) is None]
     if not bad:
         return None
     return (f"{bad[0]!r} is not a Python identifier, so it cannot name a module attribute",
@@ -88,9 +88,9 @@ def lint(ir: IR, fmt: str) -> None:
     problems = []
     for nid, d in ir.ops():
         for rule in RULES[fmt]:
-            found = rule(d)
+            found = rule(ir, d)
             if found:
                 message, hint = found
-                problems.append(Problem(f"cannot export to {fmt}: {message}", d["loc"], nid, hint))
+                problems.append(Problem(f"cannot export to {fmt}: {message}", d.loc, nid, hint))
     if problems:
         raise ArchspecError(problems)

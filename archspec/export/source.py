@@ -22,7 +22,7 @@ from typing import Any, Union
 
 from archspec.export.emitters import EMITTERS, HELPERS, Call
 from archspec.export.layout import flat, lay_out
-from archspec.ir.graph import INPUT, IR
+from archspec.ir.graph import IR
 
 Number = Union[int, float]
 
@@ -85,32 +85,32 @@ class _Drafter:
 
     def __init__(self, ir: IR) -> None:
         self.ir = ir
-        self.order = [n for n in ir.order() if n != INPUT]
+        self.order = [n for n, _ in ir.ops()]
         self.pos = {n: i for i, n in enumerate(self.order)}
         self.head_scopes = {(h.name,) for h in ir.heads}
         self.drafts: dict[tuple[str, ...], Draft] = {}
         self.succ: dict[str, list[str]] = {n: [] for n in ir.nodes}
         for n, d in ir.nodes.items():
-            for i in d["inputs"]:
+            for i in d.inputs:
                 self.succ[i].append(n)
 
     def run(self) -> dict[tuple[str, ...], Draft]:
         ir = self.ir
         required = [ir.output, *ir.taps] + [h.source for h in ir.heads] + [h.output for h in ir.heads]
-        self._draft((), [INPUT], required)
+        self._draft((), ir.sources(), required)
         return self.drafts
 
     def _draft(self, scope: tuple[str, ...], ext_in: list[str], required: list[str]) -> list[str]:
         ir = self.ir
-        nodes = [n for n in self.order if ir[n]["module"][: len(scope)] == scope]
+        nodes = [n for n in self.order if ir[n].scope[: len(scope)] == scope]
         units: dict[Any, list[str]] = {}
         for n in nodes:
-            m = ir[n]["module"]
+            m = ir[n].scope
             units.setdefault(n if m == scope else m[: len(scope) + 1], []).append(n)
         taken = {"self", "torch", "nn", "F"}
         names = ["x"] if len(ext_in) == 1 else [f"x{i}" for i in range(len(ext_in))]
         var = {n: _local(v, taken) for n, v in zip(ext_in, names)}
-        first = ir[ext_in[0]]["shape"]
+        first = ir.shape(ext_in[0])
         draft = Draft(scope, [var[n] for n in ext_in], first[0] if scope and len(first) else None)
         for key in sorted(units, key=lambda k: min(self.pos[m] for m in units[k])):
             members = units[key]
@@ -119,14 +119,14 @@ class _Drafter:
                 self._leaf(draft, key, var, taken, target)
                 continue
             mset = set(members)
-            needs = list(dict.fromkeys(i for n in members for i in ir[n]["inputs"] if i not in mset))
+            needs = list(dict.fromkeys(i for n in members for i in ir[n].inputs if i not in mset))
             exported = [n for n in members if n in required or any(s not in mset for s in self.succ[n])]
             outs = self._draft(key, needs, exported)
             draft.init.append((key[-1], ChildRef(key)))
             call = f"self.{key[-1]}({', '.join(var[i] for i in needs)})"
             for o in outs:  # a scope's value is named after it; a second one after its node
-                var[o] = _local(key[-1] if len(outs) == 1 or o == self.ir.scopes[key].path else ir[o]["name"], taken)
-            comment = ", ".join(_fmt_shape(ir[o]["shape"]) for o in outs)
+                var[o] = _local(key[-1] if len(outs) == 1 or o == self.ir.scopes[key].path else ir[o].name, taken)
+            comment = ", ".join(_fmt_shape(ir.shape(o)) for o in outs)
             target.append((", ".join(var[o] for o in outs), call, comment))
         self.drafts[scope] = draft
         if scope == ():
@@ -141,22 +141,22 @@ class _Drafter:
     def _leaf(self, draft: Draft, nid: str, var: dict[str, str], taken: set[str],
               target: list[tuple[str, Union[str, Call], str]]) -> None:
         d = self.ir[nid]
-        e = EMITTERS[d["op"]](d["args"], d["in_shapes"], d["shape"])
-        v = _local(d["name"], taken)
+        e = EMITTERS[d.op](d.args, self.ir.in_shapes(nid), self.ir.shape(nid))
+        v = _local(d.name, taken)
         rename = {k: f"{{{v}__{k}}}" for k in e.slots}
         for k, value in e.slots.items():
             draft.slots[f"{v}__{k}"] = value
             if k == "in":
                 draft.in_slots.add(f"{v}__{k}")
         draft.helpers.update(e.helpers)
-        xs = [var[i] for i in d["inputs"]]
+        xs = [var[i] for i in d.inputs]
         if e.module is not None:
-            draft.init.append((d["name"], _subst_call(e.module, rename)))
-            expr: Union[str, Call] = Call(f"self.{d['name']}", tuple(xs))
+            draft.init.append((d.name, _subst_call(e.module, rename)))
+            expr: Union[str, Call] = Call(f"self.{d.name}", tuple(xs))
         else:
             expr = _subst_expr(e.inline or "", {**rename, **{f"x{i}": x for i, x in enumerate(xs)}})
         var[nid] = v
-        target.append((v, expr, _fmt_shape(d["shape"])))
+        target.append((v, expr, _fmt_shape(self.ir.shape(nid))))
 
 
 def _subst(text: str, mapping: dict[str, str]) -> str:

@@ -49,9 +49,8 @@ class Memory:
 
 def memory(ir: IR) -> Memory:
     """Both figures of an IR whose shapes are inferred (aux heads included: they train)."""
-    nodes = list(ir.nodes.values())
-    values = sum(d["params"] + d["buffers"] for d in nodes)
-    acts = sum(math.prod(d["shape"]) for d in nodes)
+    values = sum(d.params + d.buffers for d in ir.nodes.values())
+    acts = sum(math.prod(ir.shape(n)) for n in ir.nodes)
     return Memory(values * BYTES_PER_VALUE, acts * BYTES_PER_VALUE)
 
 
@@ -60,21 +59,21 @@ def enforce(ir: IR, limits: Limits) -> None:
     m = memory(ir)
     problems = []
     if m.param_bytes > limits.max_param_bytes:
-        nid = max(ir.nodes, key=lambda n: ir[n]["params"] + ir[n]["buffers"])
+        nid = max(ir.nodes, key=lambda n: ir[n].params + ir[n].buffers)
         d = ir[nid]
         problems.append(Problem(
             f"the weights need {fmt_size(m.param_bytes)} in fp32 ({m.param_bytes // BYTES_PER_VALUE:,} values), "
-            f"over the limit of {fmt_size(limits.max_param_bytes)}; the largest op, {d['op']} {nid!r}, "
-            f"has {d['params'] + d['buffers']:,}",
-            d["loc"], d["path"], _allow("param", m.param_bytes)))
+            f"over the limit of {fmt_size(limits.max_param_bytes)}; the largest op, {d.op} {nid!r}, "
+            f"has {d.params + d.buffers:,}",
+            d.loc, d.path, _allow("param", m.param_bytes)))
     if m.activation_bytes > limits.max_activation_bytes:
-        nid = max(ir.nodes, key=lambda n: math.prod(ir[n]["shape"]))
+        nid = max(ir.nodes, key=lambda n: math.prod(ir.shape(n)))
         d = ir[nid]
-        shape = "×".join(map(str, d["shape"]))
+        shape = "×".join(map(str, ir.shape(nid)))
         problems.append(Problem(
             f"the activations need {fmt_size(m.activation_bytes)} in fp32 at batch 1, over the limit of "
             f"{fmt_size(limits.max_activation_bytes)}; the largest, {nid!r}, is {shape}",
-            d["loc"], d["path"], _allow("activation", m.activation_bytes)))
+            d.loc, d.path, _allow("activation", m.activation_bytes)))
     if problems:
         raise ArchspecError(problems)
 

@@ -12,7 +12,7 @@ import difflib
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from archspec.ir.graph import INPUT, IR
+from archspec.ir.graph import INPUT, IR, Node
 from archspec.ops import REGISTRY
 
 Status = Literal["added", "removed", "changed"]
@@ -66,12 +66,12 @@ class Diff:
         return not self.nodes and self.totals[0] == self.totals[1]
 
 
-def _args(d: dict[str, Any]) -> dict[str, Any]:
-    return d["args"].model_dump() if d["args"] is not None else {}
+def _args(d: Node) -> dict[str, Any]:
+    return d.args.model_dump() if d.args is not None else {}
 
 
-def _describe(d: dict[str, Any]) -> str:
-    return REGISTRY[d["op"]].label(d["args"]) if d["op"] in REGISTRY else d["op"]
+def _describe(d: Node) -> str:
+    return REGISTRY[d.op].label(d.args) if d.op in REGISTRY else d.op
 
 
 def _flat(fields: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -104,8 +104,8 @@ def _op_entities(ir: IR, inside_only: bool = False) -> Entities:
     `(block input)`: what feeds the block is the block's own field, not a change inside it."""
     out = {}
     for nid, d in ir.ops():
-        inputs = [i if not inside_only or _top(i) == _top(nid) else "(block input)" for i in d["inputs"]]
-        out[nid] = (_describe(d), {"op": d["op"], **_args(d), "inputs": inputs})
+        inputs = [i if not inside_only or _top(i) == _top(nid) else "(block input)" for i in d.inputs]
+        out[nid] = (_describe(d), {"op": d.op, **_args(d), "inputs": inputs})
     return out
 
 
@@ -113,16 +113,16 @@ def _block_entities(ir: IR) -> Entities:
     """Every top-level item: a block's template, params and inputs; an op's args and inputs."""
     out: Entities = {}
     for nid, d in ir.ops():
-        top = d["module"][:1]
+        top = d.scope[:1]
         if not top:
-            out[nid] = (_describe(d), {"op": d["op"], **_args(d), "inputs": list(d["inputs"])})
+            out[nid] = (_describe(d), {"op": d.op, **_args(d), "inputs": list(d.inputs)})
             continue
         if top[0] not in out:
             scope = ir.scopes[top]
             what = scope.block or scope.kind
             out[top[0]] = (what, {"op": what, **dict(scope.args), "inputs": []})
         feeds = out[top[0]][1]["inputs"]
-        feeds += [_top(i) for i in d["inputs"] if _top(i) != top[0] and _top(i) not in feeds]
+        feeds += [_top(i) for i in d.inputs if _top(i) != top[0] and _top(i) not in feeds]
     return out
 
 
@@ -162,7 +162,7 @@ def _merged_order(a: list[str], b: list[str]) -> list[str]:
 
 
 def _block_costs(ir: IR) -> dict[str, tuple[tuple[int, ...], int, int]]:
-    return {name: (ir[m[-1]]["shape"], sum(ir[n]["params"] for n in m), sum(ir[n]["macs"] for n in m))
+    return {name: (ir.shape(m[-1]), sum(ir[n].params for n in m), sum(ir[n].macs for n in m))
             for name, m in ir.top_level().items()}
 
 

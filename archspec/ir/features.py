@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Sequence
 
 from archspec.errors import ArchspecError, Location, Problem, did_you_mean
-from archspec.ir.graph import INPUT, IR
+from archspec.ir.graph import IR
 
 
 @dataclass(frozen=True)
@@ -48,9 +48,9 @@ def _cut(ir: IR, targets: Sequence[str]) -> IR:
         n = todo.pop()
         if n not in keep:
             keep.add(n)
-            todo.extend(ir.nodes[n]["inputs"])
+            todo.extend(ir.nodes[n].inputs)
     nodes = {n: d for n, d in ir.nodes.items() if n in keep}
-    modules = {d["module"][:i] for d in nodes.values() for i in range(1, len(d["module"]) + 1)}
+    modules = {d.scope[:i] for d in nodes.values() for i in range(1, len(d.scope) + 1)}
     return replace(ir, nodes=nodes, heads=[], scopes={m: s for m, s in ir.scopes.items() if m in modules})
 
 
@@ -59,14 +59,14 @@ def _check_names(ir: IR, names: Sequence[str], locs: Sequence[Location | None]) 
         raise ArchspecError([Problem("no feature taps given", locs[0] if locs else None,
                                      hint="name one or more nodes, e.g. features: [Mixed_5d, Mixed_6e]")])
     problems = []
-    candidates = [n for n, d in ir.nodes.items() if n != INPUT and not d["head"]]
+    candidates = [n for n, d in ir.nodes.items() if not d.source and not d.head]
     for i, n in enumerate(names):
         loc = locs[i] if i < len(locs) else None
-        if n not in ir.nodes or n == INPUT:
+        if n not in ir.nodes or ir.nodes[n].source:
             hint = did_you_mean(n, candidates) or "a tap is a node id as `archspec summary` lists it"
             problems.append(Problem(f"unknown feature tap {n!r}", loc, "features", hint))
-        elif ir.nodes[n]["head"]:
-            problems.append(Problem(f"feature tap {n!r} is inside the auxiliary head {ir.nodes[n]['head']!r}",
+        elif ir.nodes[n].head:
+            problems.append(Problem(f"feature tap {n!r} is inside the auxiliary head {ir.nodes[n].head!r}",
                                     loc, "features", "taps are taken from the main network"))
     if problems:
         raise ArchspecError(problems)
@@ -77,7 +77,7 @@ def feature_info(ir: IR, names: Sequence[str] | None = None) -> list[FeatureInfo
     names = list(ir.taps if names is None else names)
     _check_names(ir, names, ())
     red = reductions(ir)
-    return [FeatureInfo(n, ir.nodes[n]["shape"][0], red[n], ir.nodes[n]["shape"]) for n in names]
+    return [FeatureInfo(n, ir.shape(n)[0], red[n], ir.shape(n)) for n in names]
 
 
 def reductions(ir: IR) -> dict[str, int | None]:
@@ -86,12 +86,13 @@ def reductions(ir: IR) -> dict[str, int | None]:
     out: dict[str, int | None] = {}
     for n in ir.order():
         d = ir.nodes[n]
-        if n == INPUT:
+        if d.source:
             out[n] = 1
             continue
-        strides = [(out[i], ir.nodes[i]["shape"]) for i in d["inputs"]]
-        if len(d["shape"]) != 3 or any(r is None or len(s) != 3 for r, s in strides):
+        shape = ir.shape(n)
+        strides = [(out[i], ir.shape(i)) for i in d.inputs]
+        if len(shape) != 3 or any(r is None or len(s) != 3 for r, s in strides):
             out[n] = None
             continue
-        out[n] = max(r * max(1, round(s[1] / d["shape"][1])) for r, s in strides)
+        out[n] = max(r * max(1, round(s[1] / shape[1])) for r, s in strides if r is not None)
     return out

@@ -6,11 +6,7 @@ users. The static check itself (lowering, inference, limits, verdict) walks `IR.
 the two small algorithms below, so `archspec check` does not pay networkx's import time
 (over a third of the command's 0.3 s budget).
 
-Node ids are display paths (`Mixed_5b/branch3x3dbl/branch3x3dbl_2`). Each node carries:
-`op` (kind), `args` (the op's validated pydantic model), `inputs` (ordered ids — edge order
-matters for concat), `name` (its module name inside its scope), `module` (the scope path
-of block / seq / repeat / aux modules), `loc`, `head` (aux head name or None), and after
-inference `in_shapes`, `shape`, `params`, `buffers`, `macs`.
+Node ids are display paths (`Mixed_5b/branch3x3dbl/branch3x3dbl_2`); each node is a `Node`.
 """
 
 from __future__ import annotations
@@ -18,25 +14,76 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Hashable, Iterator, Mapping, Sequence, TypeVar
 
 from archspec.errors import ArchspecError, Location
+from archspec.ops.base import REGISTRY, Cost
 
 if TYPE_CHECKING:
     import networkx as nx
 
+    from archspec.ir.pending import PendingArgs
+
 Shape = tuple[int, ...]
 INPUT = "input"
-Nodes = dict[str, dict[str, Any]]
 
 
-def topological_order(nodes: Nodes) -> list[str]:
-    """Kahn's algorithm, ties broken by spec order (networkx's lexicographical sort, keyed)."""
-    pos = {n: i for i, n in enumerate(nodes)}
-    indegree = {n: len(set(d["inputs"])) for n, d in nodes.items()}
-    consumers: dict[str, list[str]] = {n: [] for n in nodes}
-    for n, d in nodes.items():
-        for i in set(d["inputs"]):
+@dataclass
+class Node:
+    """One primitive op of the IR. Lowering fixes everything but `args` of a `pending` node;
+    inference fills `shape` and `cost` (or `error`) on every node it reaches."""
+
+    op: str
+    args: Any
+    """The op's validated pydantic args model; None while `pending`."""
+    inputs: list[str]
+    """Node ids, in order: edge order matters (concat, a residual's shortcut last)."""
+    name: str
+    """Its module name inside its scope."""
+    scope: tuple[str, ...]
+    """The module path of the block / seq / repeat / aux instances holding it."""
+    path: str
+    loc: Location
+    head: str | None = None
+    """The aux head it belongs to, if any."""
+    pending: PendingArgs | None = None
+    """Arguments that read the input shape, validated during inference."""
+    shape: Shape | None = None
+    cost: Cost | None = None
+    error: str | None = None
+    """Why inference stopped at this node."""
+
+    @property
+    def source(self) -> bool:
+        """A node with no inputs: the network's input."""
+        return REGISTRY[self.op].arity == "none"
+
+    @property
+    def params(self) -> int:
+        return self.cost.params if self.cost else 0
+
+    @property
+    def buffers(self) -> int:
+        return self.cost.buffers if self.cost else 0
+
+    @property
+    def macs(self) -> int:
+        return self.cost.macs if self.cost else 0
+
+
+Nodes = dict[str, Node]
+
+
+K = TypeVar("K", bound=Hashable)
+
+
+def topological_order(edges: Mapping[K, Sequence[K]]) -> list[K]:
+    """Each vertex → the vertices it reads, in spec order: Kahn's algorithm, ties broken by spec order (networkx's lexicographical sort, keyed)."""
+    pos = {n: i for i, n in enumerate(edges)}
+    indegree = {n: len(set(ins)) for n, ins in edges.items()}
+    consumers: dict[K, list[K]] = {n: [] for n in edges}
+    for n, ins in edges.items():
+        for i in set(ins):
             consumers[i].append(n)
     ready = [(pos[n], n) for n, k in indegree.items() if k == 0]
     heapq.heapify(ready)
@@ -51,21 +98,30 @@ def topological_order(nodes: Nodes) -> list[str]:
     return out
 
 
-def find_cycle(nodes: Nodes) -> list[str] | None:
-    """One cycle as a list of node ids (each feeds the next, the last feeds the first), or None."""
-    left = set(nodes) - set(topological_order(nodes))
+def find_cycle(edges: Mapping[K, Sequence[K]]) -> list[K] | None:
+    """One cycle as a list of vertices (each feeds the next, the last feeds the first), or None."""
+    ordered: list[K] = topological_order(edges)
+    left = set(edges) - set(ordered)
     if not left:
         return None
-    start = min(left, key=list(nodes).index)
+    start = min(left, key=list(edges).index)
     path, seen = [start], {start: 0}
     while True:  # every node left over has an input that is left over too: walk back to a repeat
-        n = next(i for i in nodes[path[-1]]["inputs"] if i in left)
+        n = next(i for i in edges[path[-1]] if i in left)
         if n in seen:
             cycle = list(reversed(path[seen[n]:]))
-            first = cycle.index(min(cycle, key=list(nodes).index))
+            first = cycle.index(min(cycle, key=list(edges).index))
             return cycle[first:] + cycle[:first]  # start where the spec first mentions it
         seen[n] = len(path)
         path.append(n)
+
+
+Unit = str | tuple[str, ...]
+"""A unit of a scope: one of its direct ops (node id) or one of its child scopes."""
+
+
+def edges(nodes: Nodes) -> dict[str, list[str]]:
+    return {n: d.inputs for n, d in nodes.items()}
 
 
 def find_unit_cycle(nodes: Nodes) -> tuple[tuple[str, ...], str, str] | None:
@@ -75,14 +131,14 @@ def find_unit_cycle(nodes: Nodes) -> tuple[tuple[str, ...], str, str] | None:
 
     Each edge between two different units of the same scope is an edge of one unit graph
     (units of different scopes are never joined), so one pass over the edges finds them all."""
-    units: dict[Any, dict[str, Any]] = {}
-    crossing: dict[tuple[Any, Any], tuple[str, str]] = {}
+    units: dict[Unit, list[Unit]] = {}
+    crossing: dict[tuple[Unit, Unit], tuple[str, str]] = {}
     for n, d in nodes.items():
-        for i in d["inputs"]:
-            a, b = _units(nodes[i]["module"], i, d["module"], n)
+        for i in d.inputs:
+            a, b = _units(nodes[i].scope, i, d.scope, n)
             if a != b:
-                units.setdefault(a, {"inputs": []})
-                units.setdefault(b, {"inputs": []})["inputs"].append(a)
+                units.setdefault(a, [])
+                units.setdefault(b, []).append(a)
                 crossing.setdefault((a, b), (n, i))
     cycle = find_cycle(units)
     if cycle is None:
@@ -96,7 +152,7 @@ def find_unit_cycle(nodes: Nodes) -> tuple[tuple[str, ...], str, str] | None:
     raise AssertionError("a cycle of single ops is a cycle of the op graph")  # pragma: no cover
 
 
-def _units(ma: tuple[str, ...], a: str, mb: tuple[str, ...], b: str) -> tuple[Any, Any]:
+def _units(ma: tuple[str, ...], a: str, mb: tuple[str, ...], b: str) -> tuple[Unit, Unit]:
     """The units of the innermost scope holding both ends of the edge a -> b."""
     k = 0
     while k < len(ma) and k < len(mb) and ma[k] == mb[k]:
@@ -143,36 +199,49 @@ class IR:
     error: ArchspecError | None = None
     """Set by inference when a shape check failed; nodes after the failure lack shapes."""
 
-    def __getitem__(self, nid: str) -> dict[str, Any]:
+    def __getitem__(self, nid: str) -> Node:
         return self.nodes[nid]
+
+    def shape(self, nid: str) -> Shape:
+        """A node's inferred output shape: for backends, which see only an IR that inferred."""
+        s = self.nodes[nid].shape
+        if s is None:
+            raise AssertionError(f"{nid!r} has no inferred shape: the IR failed ({self.error})")
+        return s
+
+    def in_shapes(self, nid: str) -> list[Shape]:
+        return [self.shape(i) for i in self.nodes[nid].inputs]
 
     @cached_property
     def graph(self) -> "nx.DiGraph":
-        """The networkx DiGraph: edges in input order, node attributes shared with `nodes`."""
+        """The networkx DiGraph: edges in input order, each node's `node` attribute its `Node`."""
         import networkx as nx
 
         g = nx.DiGraph()
-        g.add_nodes_from(self.nodes)
         for nid, d in self.nodes.items():
-            g._node[nid] = d  # share, not copy: the IR has one set of node attributes
-            g.add_edges_from((i, nid) for i in d["inputs"])
+            g.add_node(nid, node=d)
+            g.add_edges_from((i, nid) for i in d.inputs)
         return g
 
     def order(self) -> list[str]:
         """Topological order, ties broken by the spec's own order."""
-        return topological_order(self.nodes)
+        return topological_order(edges(self.nodes))
 
-    def ops(self) -> Iterator[tuple[str, dict[str, Any]]]:
+    def ops(self) -> Iterator[tuple[str, Node]]:
+        """The nodes that compute, in topological order: every node but the sources."""
         for nid in self.order():
-            if nid != INPUT:
+            if not self.nodes[nid].source:
                 yield nid, self.nodes[nid]
+
+    def sources(self) -> list[str]:
+        return [nid for nid, d in self.nodes.items() if d.source]
 
     def top_level(self) -> dict[str, list[str]]:
         """Each top-level item of the network (a block instance, a repeat, a head, an op) → its
         op node ids in topological order; items in the order their first op runs."""
         out: dict[str, list[str]] = {}
         for nid, d in self.ops():
-            out.setdefault(d["module"][0] if d["module"] else nid, []).append(nid)
+            out.setdefault(d.scope[0] if d.scope else nid, []).append(nid)
         return out
 
     @property
@@ -182,8 +251,9 @@ class IR:
     def totals(self, include_heads: bool = True) -> dict[str, int]:
         t = {"params": 0, "buffers": 0, "macs": 0}
         for _, d in self.ops():
-            if d.get("head") and not include_heads:
+            if d.head and not include_heads:
                 continue
-            for k in t:
-                t[k] += d.get(k, 0)
+            t["params"] += d.params
+            t["buffers"] += d.buffers
+            t["macs"] += d.macs
         return t

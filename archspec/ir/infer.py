@@ -1,6 +1,6 @@
 """Shape and cost inference over the IR, in topological order.
 
-Annotates every node with `in_shapes`, `shape`, `params`, `buffers` and `macs`, and gives a
+Fills every node's `shape` and `cost`, and gives a
 node whose arguments read `${input.c}` its validated arguments (`archspec/ir/pending.py`). A shape
 error does not raise here: it is stored on `ir.error` (with the shape table up to the
 failing node) so that a diagram can still show the graph up to the failure; `check`
@@ -10,58 +10,50 @@ raises it.
 from __future__ import annotations
 
 from archspec.errors import ArchspecError, Problem
-from archspec.ir.graph import INPUT, IR
+from archspec.ir.graph import IR
 from archspec.ops import REGISTRY, ShapeError, fmt_shape
 
 MAX_DIM = 1 << 24
 
 
 def infer(ir: IR) -> IR:
-    ir[INPUT].update(shape=ir.input_shape, in_shapes=[], params=0, buffers=0, macs=0)
-    if min(ir.input_shape) < 1:
-        ir.error = ArchspecError([Problem(f"input shape {list(ir.input_shape)} must be positive",
-                                          ir[INPUT]["loc"], "input", "every size is at least 1: [C, H, W], e.g. [3, 224, 224]")])
-        return ir
     done: list[str] = []
     for nid in ir.order():
-        if nid == INPUT:
-            continue
         d = ir[nid]
-        op = REGISTRY[d["op"]]
-        ins = [ir[i]["shape"] for i in d["inputs"]]
-        d["in_shapes"] = ins
-        if "pending" in d:
+        op = REGISTRY[d.op]
+        ins = ir.in_shapes(nid)
+        if d.pending is not None:
             try:
-                d["args"] = d["pending"].resolve(ins[0])
+                d.args = d.pending.resolve(ins[0])
             except ArchspecError as e:
                 ir.error = ArchspecError(e.problems, context=shape_table(ir, done, failing=nid))
-                d["error"] = str(e.problems[0].message)
+                d.error = str(e.problems[0].message)
                 return ir
-            del d["pending"]
+            d.pending = None
         try:
-            out = op.infer(d["args"], ins)
+            out = op.infer(d.args, ins)
             if any(s < 1 for s in out):
-                raise ShapeError(f"{d['op']} would produce shape {fmt_shape(out)}",
+                raise ShapeError(f"{d.op} would produce shape {fmt_shape(out)}",
                                  "every dimension must be at least 1; reduce downsampling or enlarge the input")
             if any(s > MAX_DIM for s in out):
-                raise ShapeError(f"{d['op']} would produce shape {fmt_shape(out)}, a dimension over {MAX_DIM:,}",
+                raise ShapeError(f"{d.op} would produce shape {fmt_shape(out)}, a dimension over {MAX_DIM:,}",
                                  "check the input size and this layer's numbers for a typo")
         except ShapeError as e:
-            ir.error = ArchspecError([Problem(f"{e} (input {', '.join(fmt_shape(s) for s in ins)})",
-                                              d["loc"], d["path"], e.hint)],
-                                     context=shape_table(ir, done, failing=nid))
-            d["error"] = str(e)
+            fed = f" (input {', '.join(fmt_shape(s) for s in ins)})" if ins else ""
+            ir.error = ArchspecError([Problem(f"{e}{fed}", d.loc, d.path, e.hint)],
+                                     context=None if d.source else shape_table(ir, done, failing=nid))
+            d.error = str(e)
             return ir
-        cost = op.cost(d["args"], ins, out)
-        d.update(shape=out, params=cost.params, buffers=cost.buffers, macs=cost.macs)
-        done.append(nid)
+        d.shape, d.cost = out, op.cost(d.args, ins, out)
+        if not d.source:  # the table lists ops; the input's shape is the spec's own
+            done.append(nid)
     return ir
 
 
 def shape_table(ir: IR, done: list[str], failing: str, last: int = 12) -> str:
     """The shapes of the nodes just before a failure: what a user needs to see to fix it."""
-    rows = [(nid, ir[nid]["op"], fmt_shape(ir[nid]["shape"])) for nid in done[-last:]]
-    rows.append((failing, ir[failing]["op"], "✗"))
+    rows = [(nid, ir[nid].op, fmt_shape(ir.shape(nid))) for nid in done[-last:]]
+    rows.append((failing, ir[failing].op, "✗"))
     w = max(len(r[0]) for r in rows)
     head = f"shapes up to the failing node ({len(done)} nodes before it, last {min(last, len(done))} shown):"
     return "\n".join([head] + [f"  {n:<{w}}  {o:<10} {s}" for n, o, s in rows])

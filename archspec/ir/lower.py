@@ -4,7 +4,11 @@ Walks the raw tree (which keeps source positions) rather than pydantic copies, e
 block templates with their typed params, `repeat`, `concat`/`add` branches, `residual`
 bodies and `aux` heads, validates each op's arguments with its model, and resolves
 named references once every name is known (so `inputs:` may point forward and a cycle
-is reported as one). Independent problems are collected and raised together.
+is reported as one). Independent problems are collected and raised together. The driver is
+the tuple `PASSES` at the end: place the input, check `defaults:` and `scale.channel_args`, expand, resolve references,
+check the scale multipliers apply, report, check the graph and each scope's units are DAGs,
+attach the aux heads. Inference and the limits follow as passes over the IR
+(`archspec/ir/infer.py`, `archspec/ir/budget.py`).
 
 Inside a block, `inputs: [input]` names the block's own input (at the top level, the
 network's: the network is the outermost block); `input` is reserved as a node name, so it
@@ -16,16 +20,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from archspec.errors import ArchspecError, Location, Problem, ProblemCollector, did_you_mean
-from archspec.ir.graph import INPUT, IR, Head, Nodes, Scope, find_cycle, find_unit_cycle
+from archspec.ir.graph import INPUT, IR, Head, Node, Nodes, Scope, edges, find_cycle, find_unit_cycle
 from archspec.ir.pending import PendingArgs, reads_shape
 from archspec.ir.reserved import RESERVED
 from archspec.ops import REGISTRY
+from archspec.ops.base import placeable
+from archspec.ops.input import InputArgs
 from archspec.spec.expr import ExprError, has_expr, reads_input_shape, substitute
-from archspec.spec.models import STRUCTURAL_KINDS, BlockDef, ParamDecl
+from archspec.spec.models import BlockDef, ParamDecl
 from archspec.spec.resolve import ResolvedSpec
+from archspec.spec.structural import STRUCTURAL, Aux, Branches, Repeat, Residual, Seq, Structural, structural
 from archspec.spec.validate import validate
 from archspec.spec.yamlload import PosList, PosMap
 
@@ -47,6 +54,7 @@ _PY_TYPES: dict[str, tuple[type, ...]] = {
     "channels": (int,), "repeats": (int,),
 }
 _NUMERIC = ("int", "float", "channels", "repeats")
+PLACEABLE = placeable()
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,26 @@ class Ctx:
         return "/".join(self.path + parts)
 
 
+@dataclass(frozen=True)
+class Item:
+    """A structural item, as its lowering rule receives it."""
+
+    name: str
+    kind: str
+    body: PosMap
+    """The item as written (raw, with positions)."""
+    args: PosMap
+    """Its keys with `${...}` substituted (bodies and branches left as written)."""
+    ctx: Ctx
+    sub: Ctx
+    """The context of what the item holds directly (branches, a residual's body)."""
+    inputs: list[str | Ref]
+    path: str
+    loc: Location
+    kloc: Location
+    """Where its `op:` is written."""
+
+
 class _Skip(Exception):
     """An item that could not be lowered; its problem is already recorded."""
 
@@ -90,6 +118,8 @@ class _Lowerer:
         self.spec = rs.spec
         self.tree = rs.tree
         self.nodes: Nodes = {}
+        self.wiring: dict[str, list[str | Ref]] = {}
+        """Each node's inputs as written: by-name references are resolved once every name is known."""
         self.problems = ProblemCollector()
         self.names: dict[tuple[str, ...], dict[str, tuple[str | None, Location]]] = {}
         self.heads: list[Head] = []
@@ -99,6 +129,7 @@ class _Lowerer:
         self.raw_blocks: PosMap = self.tree.get("blocks") or PosMap()
         self.raw_defaults: PosMap = self.tree.get("defaults") or PosMap()
         self.expansions = 0
+        self.output = INPUT
         scale = self.spec.scale
         self.scaled_kinds: set[str] = set()
         """`channels` / `repeats` when some count of that kind was declared: else a multiplier scales nothing."""
@@ -115,37 +146,48 @@ class _Lowerer:
 
     # ---- driver -------------------------------------------------------------------
     def run(self) -> IR:
-        self.nodes[INPUT] = dict(op="input", args=None, inputs=[], name=INPUT, module=(), path=INPUT,
-                                 loc=self.tree.val_loc.get("input", self.tree.loc), head=None)
-        self.check_defaults()
-        self.check_channel_args()
-        ctx = Ctx((), (), dict(self.base_env))
+        for step in PASSES:
+            step(self)
+        return IR(self.spec.name, self.rs.ref, tuple(self.spec.input), self.nodes, self.output, self.heads,
+                  self.scopes)
+
+    # ---- the passes, in the order PASSES runs them ----------------------------------
+    def place_input(self) -> None:
+        self.nodes[INPUT] = Node("input", InputArgs(shape=tuple(self.spec.input)), [], INPUT, (), INPUT,
+                                 self.tree.val_loc.get("input", self.tree.loc))
+
+    def expand(self) -> None:
+        """The network's items → op nodes: blocks instantiated with their params, repeats and
+        branches expanded, `${...}` substituted, each op's `defaults:` merged and its arguments
+        validated. Inputs stay as written: names are resolved once every name is known."""
         try:
-            out = self.seq(self.tree["network"], ctx, INPUT)
+            self.output = self.seq(self.tree["network"], Ctx((), (), dict(self.base_env)), INPUT) or INPUT
         except _Stop:
             self.problems.raise_if_any()
-        self.resolve_refs()
-        self.check_scale_applies()
+
+    def report(self) -> None:
+        """The problems found so far are independent of each other: raised together."""
         self.problems.raise_if_any()
-        cycle = find_cycle(self.nodes)
+
+    def check_dag(self) -> None:
+        cycle = find_cycle(edges(self.nodes))
         if cycle:
             names = " -> ".join(cycle + cycle[:1])
             first = self.nodes[cycle[0]]
-            raise ArchspecError([Problem(f"the graph has a cycle: {names}", first["loc"], first["path"],
+            raise ArchspecError([Problem(f"the graph has a cycle: {names}", first.loc, first.path,
                                          "`inputs:` may only create a directed acyclic graph")])
-        self.check_units()
+
+    def attach_heads(self) -> None:
+        """Each aux head's `from:` is a name like any input's, resolved now."""
         for i, ref in self.head_sources:
-            h = self.heads[i]
-            self.heads[i] = replace(h, source=self._lookup(ref) or "")
-        return IR(self.spec.name, self.rs.ref, tuple(self.spec.input), self.nodes, out or INPUT,
-                  self.heads, self.scopes)
+            self.heads[i] = replace(self.heads[i], source=self._lookup(ref) or "")
 
     def check_defaults(self) -> None:
         """A misspelt kind under `defaults:` would silently leave every op of that kind unchanged."""
         for kind in self.raw_defaults:
-            if kind not in REGISTRY:
+            if kind not in PLACEABLE:
                 self.problem(f"`defaults:` names unknown op kind {kind!r}", self.raw_defaults.key_loc[kind], None,
-                             did_you_mean(kind, REGISTRY) or f"op kinds: {', '.join(sorted(REGISTRY))}")
+                             did_you_mean(kind, PLACEABLE) or f"op kinds: {', '.join(sorted(PLACEABLE))}")
 
     def check_channel_args(self) -> None:
         """A misspelt `scale.channel_args` entry would silently leave the network unscaled."""
@@ -154,9 +196,9 @@ class _Lowerer:
         for i, name in enumerate(self.spec.scale.channel_args):
             kind, _, arg = name.partition(".")
             at = items.item_loc[i] if isinstance(items, PosList) and i < len(items.item_loc) else self.tree.loc
-            if kind not in REGISTRY:
+            if kind not in PLACEABLE:
                 self.problem(f"scale.channel_args names unknown op kind {kind!r}", at, None,
-                             did_you_mean(kind, REGISTRY) or f"op kinds: {', '.join(sorted(REGISTRY))}")
+                             did_you_mean(kind, PLACEABLE) or f"op kinds: {', '.join(sorted(PLACEABLE))}")
             elif arg not in REGISTRY[kind].Args.model_fields:
                 fields = REGISTRY[kind].Args.model_fields
                 self.problem(f"scale.channel_args: op {kind!r} has no argument {arg!r}", at, None,
@@ -171,12 +213,12 @@ class _Lowerer:
             return
         scope, reader, value = found
         s = self.scopes[scope]
-        where = self.ref_locs.get((reader, value), self.nodes[reader]["loc"])
+        where = self.ref_locs.get((reader, value), self.nodes[reader].loc)
         raise ArchspecError([Problem(
             f"{s.kind} {s.path!r} reads {value!r}, which is itself computed from the output of {s.path!r}",
-            where, self.nodes[reader]["path"],
+            where, self.nodes[reader].path,
             f"{s.path!r} runs as one module, so its inputs must be ready before it starts: move "
-            f"{self.nodes[reader]['name']!r} out of it, or compute {value!r} without it")])
+            f"{self.nodes[reader].name!r} out of it, or compute {value!r} without it")])
 
     def problem(self, msg: str, loc: Location | None, path: str | None, hint: str | None = None) -> _Skip:
         self.problems.add(Problem(msg, loc, path, hint))
@@ -230,24 +272,27 @@ class _Lowerer:
             module = module[:-1]
 
     def resolve_refs(self) -> None:
-        for nid, data in self.nodes.items():
-            for i, inp in enumerate(data["inputs"]):
-                if isinstance(inp, Ref):
-                    target = self._lookup(inp)
-                    if target is None:
-                        unknown = self.unknown(inp, data["path"])
-                        if unknown is not None:
-                            self.problems.add(unknown)
-                        continue
-                    head = self.nodes[target]["head"]
-                    if head is not None and head != data["head"]:
-                        self.problems.add(Problem(
-                            f"{inp.name!r} is part of aux head {head!r}, which runs only in training", inp.loc,
-                            data["path"], "the network may not read an auxiliary head's nodes; tap the node "
-                            "the head reads (its `from:`) instead"))
-                        continue
-                    data["inputs"][i] = target
-                    self.ref_locs[(nid, target)] = inp.loc
+        for nid, inputs in self.wiring.items():
+            data = self.nodes[nid]
+            for inp in inputs:
+                if not isinstance(inp, Ref):
+                    data.inputs.append(inp)
+                    continue
+                target = self._lookup(inp)
+                if target is None:
+                    unknown = self.unknown(inp, data.path)
+                    if unknown is not None:
+                        self.problems.add(unknown)
+                    continue
+                head = self.nodes[target].head
+                if head is not None and head != data.head:
+                    self.problems.add(Problem(
+                        f"{inp.name!r} is part of aux head {head!r}, which runs only in training", inp.loc,
+                        data.path, "the network may not read an auxiliary head's nodes; tap the node "
+                        "the head reads (its `from:`) instead"))
+                    continue
+                data.inputs.append(target)
+                self.ref_locs[(nid, target)] = inp.loc
 
     def unknown(self, ref: Ref, path: str) -> Problem | None:
         """Why a name is not found: it does not exist, or exists in a scope the reference cannot
@@ -294,7 +339,7 @@ class _Lowerer:
 
     def is_side_output(self, out: str, ctx: Ctx) -> bool:
         """An aux head's output, seen from the main flow: the sequence continues past it."""
-        return ctx.head is None and self.nodes[out]["head"] is not None
+        return ctx.head is None and self.nodes[out].head is not None
 
     def item(self, name: str, body: Any, loc: Location, ctx: Ctx, inp: str | Ref | None,
              anonymous: bool = False) -> str:
@@ -325,32 +370,17 @@ class _Lowerer:
         kloc = body.val_loc["op"]
         inputs = self.inputs(args, ctx, inp)
         sub = replace(ctx, path=ctx.path if anonymous else ctx.path + (name,))
-        if kind in ("concat", "add") and "branches" in body:
-            return self.branches(name, kind, body, args, sub, ctx, inputs, path, loc)
-        if kind == "residual":
-            return self.residual(name, body, args, sub, ctx, inputs, path, loc)
-        if kind == "aux" and ctx.head is not None:
-            raise self.problem(f"an aux head cannot hold another aux head (inside {ctx.head!r})", kloc, path,
-                               "attach the head to the main network, `from:` the node it taps")
-        if kind in ("seq", "repeat", "aux"):
-            inner = replace(ctx, module=ctx.module + (name,), path=ctx.path + (name,))
-            self.scopes[inner.module] = Scope(inner.module, path, kind, None, loc)
-            if kind == "repeat":
-                return self.repeat(args, body, inner, inputs[0], path)
-            if kind == "aux":
-                return self.aux(name, args, body, inner, path)
-            self.only(args, ("op", "body", "inputs"), body, path)
-            out = self.seq(body.get("body"), inner, inputs[0], loc)
-            if out is None:
-                raise _Skip()
-            return out
+        definition = structural(kind, body)
+        if definition is not None:
+            self.check_keys(kind, definition, args, body, path)
+            return _RULES[definition](self, Item(name, kind, body, args, ctx, sub, inputs, path, loc, kloc))
         if kind in self.spec.blocks:
             return self.block(name, kind, args, body, ctx, inputs, path)
-        if kind in REGISTRY:
+        if kind in PLACEABLE:
             return self.primitive(name, kind, args, body, ctx, inputs, path, loc)
-        choices = list(REGISTRY) + list(STRUCTURAL_KINDS) + list(self.spec.blocks)
+        choices = list(PLACEABLE) + list(STRUCTURAL) + list(self.spec.blocks)
         raise self.problem(f"unknown op kind or block {kind!r}", kloc, path,
-                           did_you_mean(kind, choices) or f"op kinds: {', '.join(sorted(REGISTRY))}; blocks: "
+                           did_you_mean(kind, choices) or f"op kinds: {', '.join(sorted(PLACEABLE))}; blocks: "
                            + (", ".join(self.spec.blocks) or "none defined"))
 
     def inputs(self, args: PosMap, ctx: Ctx, inp: str | Ref | None) -> list[str | Ref]:
@@ -365,16 +395,28 @@ class _Lowerer:
                                "for example inputs: [branch_a, branch_b]")
         return [ctx.source if r == INPUT else Ref(r, ctx.module, refs.item_loc[i]) for i, r in enumerate(refs)]
 
-    def only(self, args: PosMap, allowed: tuple[str, ...], body: PosMap, path: str) -> None:
+    def check_keys(self, kind: str, definition: type[Structural], args: PosMap, body: PosMap, path: str) -> None:
+        allowed = definition.keys(kind)
         for k in args:
             if k not in allowed:
-                raise self.problem(f"unknown key {k!r} for op {args['op']!r}", body.key_loc[k], path,
+                raise self.problem(f"unknown key {k!r} for op {kind!r}", body.key_loc[k], path,
                                    did_you_mean(k, allowed) or f"allowed keys: {', '.join(allowed)}")
 
-    # ---- structural kinds ---------------------------------------------------------
-    def branches(self, name: str, kind: str, body: PosMap, args: PosMap, sub: Ctx, ctx: Ctx,
-                 inputs: list[str | Ref], path: str, at: Location) -> str:
-        self.only(args, ("op", "branches", "inputs"), body, path)
+    # ---- structural kinds: one rule each (their definitions: archspec/spec/structural.py) ----
+    def scope(self, it: Item) -> Ctx:
+        """The context of a `seq`, `repeat` or `aux` item's own module scope."""
+        inner = replace(it.ctx, module=it.ctx.module + (it.name,), path=it.ctx.path + (it.name,))
+        self.scopes[inner.module] = Scope(inner.module, it.path, it.kind, None, it.loc)
+        return inner
+
+    def seq_rule(self, it: Item) -> str:
+        out = self.seq(it.body.get("body"), self.scope(it), it.inputs[0], it.loc)
+        if out is None:
+            raise _Skip()
+        return out
+
+    def branches(self, it: Item) -> str:
+        name, kind, body, sub, ctx, inputs, path, at = it.name, it.kind, it.body, it.sub, it.ctx, it.inputs, it.path, it.loc
         br = body["branches"]
         if not isinstance(br, PosMap) or len(br) < 2:
             raise self.problem(f"{kind} needs a mapping of at least two named branches", body.val_loc["branches"], path,
@@ -407,9 +449,8 @@ class _Lowerer:
             raise _Skip()
         return self.add_node(path, name, kind, REGISTRY[kind].Args(), outs, ctx, at)
 
-    def residual(self, name: str, body: PosMap, args: PosMap, sub: Ctx, ctx: Ctx,
-                 inputs: list[str | Ref], path: str, at: Location) -> str:
-        self.only(args, ("op", "body", "scale", "act", "inputs"), body, path)
+    def residual(self, it: Item) -> str:
+        name, body, args, sub, ctx, inputs, path, at = it.name, it.body, it.args, it.sub, it.ctx, it.inputs, it.path, it.loc
         if "body" not in body:
             raise self.problem("residual needs a `body:`", body.loc, path, "add `body: [...]`, the items the shortcut skips")
         inner = body["body"]
@@ -428,8 +469,9 @@ class _Lowerer:
         a = validate(REGISTRY["residual"].Args, margs, "residual", path)
         return self.add_node(path, name, "residual", a, [out, inputs[0]], ctx, at)
 
-    def repeat(self, args: PosMap, body: PosMap, inner: Ctx, inp: str | Ref, path: str) -> str:
-        self.only(args, ("op", "times", "block", "with", "name", "start", "inputs"), body, path)
+    def repeat(self, it: Item) -> str:
+        args, body, inp, path = it.args, it.body, it.inputs[0], it.path
+        inner = self.scope(it)
         times, block, start = args.get("times"), args.get("block"), args.get("start", 1)
         if isinstance(times, bool) or not isinstance(times, int) or times < 0:
             raise self.problem(f"repeat `times` must be a whole number >= 0, got {times!r}",
@@ -453,10 +495,20 @@ class _Lowerer:
             self.declare(inner, iname, body.val_loc.get("times", body.loc))
             prev = self.block(iname, block, with_args, body, inner, [prev], inner.at(iname), with_block=False)
             self.bind(inner, iname, prev)
-        return prev  # type: ignore[return-value]
+        if prev is None:  # `times: 0` after an item that failed: its problem is recorded already
+            raise _Skip()
+        if isinstance(prev, Ref):
+            raise self.problem("a repeat of `times: 0` with `inputs:` would name another node as its output",
+                               body.val_loc.get("times", body.loc), path,
+                               "remove the repeat, or refer to the node it reads instead")
+        return prev
 
-    def aux(self, name: str, args: PosMap, body: PosMap, inner: Ctx, path: str) -> str:
-        self.only(args, ("op", "from", "body", "block", "with", "loss_weight"), body, path)
+    def aux(self, it: Item) -> str:
+        name, args, body, path = it.name, it.args, it.body, it.path
+        if it.ctx.head is not None:
+            raise self.problem(f"an aux head cannot hold another aux head (inside {it.ctx.head!r})", it.kloc, path,
+                               "attach the head to the main network, `from:` the node it taps")
+        inner = self.scope(it)
         src = args.get("from")
         if not isinstance(src, str):
             raise self.problem("aux head needs `from:` naming the node it taps", body.loc, path,
@@ -578,10 +630,8 @@ class _Lowerer:
             self.problem(f"the network expands to more than {MAX_OPS:,} ops", loc, path,
                          "check `times:` of each repeat and blocks nested in repeated blocks")
             raise _Stop()
-        self.nodes[path] = dict(op=kind, args=a, inputs=list(inputs), name=name, module=ctx.module, path=path,
-                                loc=loc, head=ctx.head)
-        if pending is not None:
-            self.nodes[path]["pending"] = pending
+        self.nodes[path] = Node(kind, a, [], name, ctx.module, path, loc, ctx.head, pending)
+        self.wiring[path] = list(inputs)
         return path
 
     # ---- parameter substitution ---------------------------------------------------
@@ -639,3 +689,16 @@ class _Lowerer:
             out.item_loc = v.item_loc
             return out
         return v
+
+
+_RULES: dict[type[Structural], Callable[[_Lowerer, Item], str]] = {
+    Seq: _Lowerer.seq_rule, Repeat: _Lowerer.repeat, Aux: _Lowerer.aux, Residual: _Lowerer.residual,
+    Branches: _Lowerer.branches,
+}
+
+PASSES: tuple[Callable[[_Lowerer], None], ...] = (
+    _Lowerer.place_input, _Lowerer.check_defaults, _Lowerer.check_channel_args, _Lowerer.expand,
+    _Lowerer.resolve_refs, _Lowerer.check_scale_applies, _Lowerer.report, _Lowerer.check_dag, _Lowerer.check_units, _Lowerer.attach_heads,
+)
+"""Lowering, pass by pass: each reads and extends the lowerer's state (nodes, names, scopes,
+heads, problems); a pass that finds a problem the later ones cannot work around raises."""

@@ -81,6 +81,7 @@ class Op:
     kind: ClassVar[str]
     Args: ClassVar[type[OpArgs]] = OpArgs
     arity: ClassVar[Literal["one", "many", "none"]] = "one"
+    """How many inputs: "none" is a source (the network's input), placed by lowering, never by a spec."""
     color: ClassVar[str] = "#eeeeee"
     doc: ClassVar[str] = ""
     example: ClassVar[Example | None] = None  # every op with inputs has one (a test says so)
@@ -113,6 +114,11 @@ def register(cls: type[Op]) -> type[Op]:
                          f"and by {cls.__module__}.{cls.__qualname__}; give one of them another kind")
     REGISTRY[cls.kind] = cls()
     return cls
+
+
+def placeable() -> dict[str, Op]:
+    """The op kinds a spec may write: a source (the network's input) is placed by lowering alone."""
+    return {kind: op for kind, op in REGISTRY.items() if op.arity != "none"}
 
 
 def pair(v: int | list[int]) -> tuple[int, int]:

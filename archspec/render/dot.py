@@ -11,7 +11,7 @@ from itertools import pairwise
 
 import graphviz
 
-from archspec.ir.graph import INPUT, IR
+from archspec.ir.graph import IR
 from archspec.ops import REGISTRY, fmt_shape
 from archspec.render import labels
 from archspec.render.model import CONTAINERS, Box, Group, Options, Overlay, Picture
@@ -34,17 +34,17 @@ def links(ir: IR, pic: Picture) -> list[Link]:
     over a shortcut between the same boxes (a block's input feeds its body and its shortcut)."""
     found: dict[tuple[str, str], Link] = {}
     for nid in ir.order():
-        if nid == INPUT or nid not in pic.owner:
+        if nid not in pic.owner:
             continue
         d = ir[nid]
-        op = REGISTRY[d["op"]]
-        for pos, src in enumerate(d["inputs"]):
+        op = REGISTRY[d.op]
+        for pos, src in enumerate(d.inputs):
             a, b = pic.owner[src], pic.owner[nid]
             if a == b:
                 continue
-            note = op.shortcut(d["args"]) if pos == len(d["inputs"]) - 1 else None
-            shape = fmt_shape(ir[src]["shape"])
-            if d["head"] is not None and ir[src]["head"] is None:
+            note = op.shortcut(d.args) if pos == len(d.inputs) - 1 else None
+            shape = fmt_shape(ir.shape(src))
+            if d.head is not None and ir[src].head is None:
                 link = Link(a, b, shape, "aux")
             elif note is not None:
                 link = Link(a, b, f"{note}\\n{shape}", "shortcut")
@@ -80,7 +80,7 @@ def to_dot(ir: IR, pic: Picture, opts: Options, overlay: Overlay | None = None) 
                **EDGES[link.kind])
     if ir.ok:
         g.node(OUTPUT_ID, labels.html(["<b>output</b>"]), shape="oval")
-        g.edge(labels.dot_text(pic.owner[ir.output]), OUTPUT_ID, label=fmt_shape(ir[ir.output]["shape"]))
+        g.edge(labels.dot_text(pic.owner[ir.output]), OUTPUT_ID, label=fmt_shape(ir.shape(ir.output)))
     return g.source
 
 

@@ -21,11 +21,11 @@ def _signature(ir: IR, pic: Picture, box: Box, overlay: Overlay | None) -> tuple
     group = pic.groups.get(box.id)
     if box.kind != "group" or group is None or group.scope is None or group.scope.kind != "block":
         return None
-    if any("error" in ir[m] for m in box.members):
+    if any(ir[m].error is not None for m in box.members):
         return None
     members = set(box.members)
-    in_shapes = tuple(ir[i]["shape"] for m in box.members for i in ir[m]["inputs"] if i not in members)
-    return (box.clusters, group.scope.block, group.scope.args, in_shapes, ir[box.output]["shape"],
+    in_shapes = tuple(ir[i].shape for m in box.members for i in ir[m].inputs if i not in members)
+    return (box.clusters, group.scope.block, group.scope.args, in_shapes, ir[box.output].shape,
             overlay.status(box) if overlay else None)
 
 
@@ -44,7 +44,7 @@ def _run_to_extend(ir: IR, pic: Picture, box: Box, into: dict[str, str], tail: d
     sig = _signature(ir, pic, box, overlay)
     if sig is None:
         return None
-    sources = {pic.owner[i] for m in box.members for i in ir[m]["inputs"] if pic.owner[i] != box.id}
+    sources = {pic.owner[i] for m in box.members for i in ir[m].inputs if pic.owner[i] != box.id}
     if len(sources) != 1:
         return None
     run_id = into[sources.pop()]

@@ -10,13 +10,13 @@ cluster and every op a box.
 from __future__ import annotations
 
 from archspec.errors import did_you_mean, fail
-from archspec.ir.graph import INPUT, IR
+from archspec.ir.graph import IR
 from archspec.render.model import CONTAINERS, Box, BoxKind, Group, Options, Picture
 
 
 def drawn(ir: IR) -> list[str]:
     """IR nodes the picture shows: everything inferred, plus the node that failed."""
-    return [nid for nid in ir.order() if "shape" in ir[nid] or "error" in ir[nid]]
+    return [nid for nid in ir.order() if ir[nid].shape is not None or ir[nid].error is not None]
 
 
 def group_paths(ir: IR) -> list[str]:
@@ -81,8 +81,8 @@ def partition(ir: IR, opts: Options) -> Picture:
     owner: dict[str, str] = {}
     for nid in drawn(ir):
         kind: BoxKind
-        if nid == INPUT:
-            bid, kind = INPUT, "input"
+        if ir[nid].source:
+            bid, kind = nid, "input"
         else:
             bid = owner_of(nid, groups)
             kind = "group" if bid in groups and not groups[bid].open else "op"

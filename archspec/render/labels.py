@@ -58,24 +58,24 @@ def args_text(block: str, args: tuple[tuple[str, Any], ...]) -> str:
 
 def op_text(ir: IR, nid: str) -> str:
     d = ir[nid]
-    if d["args"] is None:  # arguments reading ${input.c} past a shape error: never resolved
-        return d["op"]
-    return REGISTRY[d["op"]].label(d["args"])
+    if d.args is None:  # arguments reading ${input.c} past a shape error: never resolved
+        return d.op
+    return REGISTRY[d.op].label(d.args)
 
 
 def merge_text(ir: IR, nid: str) -> str | None:
     """How a group's output is formed: 'concat · 4 branches' or 'residual ×0.17, relu'."""
     d = ir[nid]
-    op = REGISTRY[d["op"]]
+    op = REGISTRY[d.op]
     if op.arity != "many":
         return None
-    if op.shortcut(d["args"]) is not None:
-        return op.label(d["args"])
-    return f"{op.label(d['args'])} · {len(d['inputs'])} branches"
+    if op.shortcut(d.args) is not None:
+        return op.label(d.args)
+    return f"{op.label(d.args)} · {len(d.inputs)} branches"
 
 
 def error_lines(ir: IR, box: Box) -> list[str]:
-    errors = [ir[m]["error"] for m in box.members if "error" in ir[m]]
+    errors = [e for m in box.members if (e := ir[m].error) is not None]
     return [small(line, ERROR_TEXT) for e in errors for line in wrapped("✗ " + e)]
 
 
@@ -114,15 +114,15 @@ def group_label(ir: IR, pic: Picture, box: Box, cluster: str | None) -> str:
         lines += [f"<b>×{n}</b> " + line if n > 1 and i == 0 else line for i, line in enumerate(wrapped(kind))]
     elif n > 1:
         lines.append(f"<b>×{n}</b>")
-    merge = merge_text(ir, box.output) if "shape" in ir[box.output] else None
+    merge = merge_text(ir, box.output) if ir[box.output].shape is not None else None
     if merge:
         lines.append(small(escape(merge)))
     errors = error_lines(ir, box)
     if errors:
         return html(lines + errors)
-    params = sum(ir[m]["params"] for m in box.members)
+    params = sum(ir[m].params for m in box.members)
     each = f" ({n} × {count(params // n)})" if n > 1 else ""
-    lines.append(small(f"{fmt_shape(ir[box.output]['shape'])} · {count(params)} params{each}"))
+    lines.append(small(f"{fmt_shape(ir.shape(box.output))} · {count(params)} params{each}"))
     return html(lines)
 
 
@@ -130,10 +130,10 @@ def op_label(ir: IR, box: Box) -> str:
     d = ir[box.output]
     text = escape(op_text(ir, box.output))
     # an anonymous block body (`body: {op: concat}`) is named after its kind; the cluster names it
-    anonymous = d["name"] != box.output.rsplit("/", 1)[-1]
-    lines = [text] if anonymous else [f"<b>{escape(d['name'])}</b>", text]
-    if d.get("params"):
-        lines.append(small(f"{count(d['params'])} params"))
+    anonymous = d.name != box.output.rsplit("/", 1)[-1]
+    lines = [text] if anonymous else [f"<b>{escape(d.name)}</b>", text]
+    if d.params:
+        lines.append(small(f"{count(d.params)} params"))
     return html(lines + error_lines(ir, box))
 
 
@@ -155,9 +155,9 @@ def tooltip(ir: IR, box: Box) -> str:
     rows = []
     for m in box.members:
         d = ir[m]
-        shape = fmt_shape(d["shape"]) if "shape" in d else "✗ " + d.get("error", "")
+        shape = fmt_shape(d.shape) if d.shape is not None else "✗ " + (d.error or "")
         rows.append(f"{m}: {op_text(ir, m)} → {shape}"
-                    + (f", {d['params']:,} params, {d['macs']:,} MACs" if d.get("params") else ""))
+                    + (f", {d.params:,} params, {d.macs:,} MACs" if d.params else ""))
     # DOT's escaped newline, a line break in the SVG tooltip, between rows escaped for DOT
     return graphviz.nohtml("\\n".join(dot_text(r) for r in rows))
 
@@ -172,7 +172,7 @@ def title(ir: IR, level: str, key: str) -> str:
     t = ir.totals()
     parts = [f"<b>{escape(ir.name)}</b>", f"input {fmt_shape(ir.input_shape)}"]
     if ir.ok:
-        out = fmt_shape(ir[ir.output]["shape"])
+        out = fmt_shape(ir.shape(ir.output))
         parts += [f"→ {out}", f"{count(t['params'])} params", f"{count(t['macs'])} MACs"]
     rows = [" · ".join(parts) + f" · {level} level"]
     if ir.error is not None:

@@ -50,29 +50,29 @@ class Palette:
 
 
 def is_head(ir: IR, box: Box) -> bool:
-    return ir[box.output]["head"] is not None
+    return ir[box.output].head is not None
 
 
 def has_error(ir: IR, box: Box) -> bool:
-    return any("error" in ir[m] for m in box.members)
+    return any(ir[m].error is not None for m in box.members)
 
 
 def is_residual(ir: IR, nid: str) -> bool:
     d = ir[nid]
-    return "shape" in d and d["op"] in REGISTRY and REGISTRY[d["op"]].shortcut(d["args"]) is not None
+    return d.shape is not None and d.op in REGISTRY and REGISTRY[d.op].shortcut(d.args) is not None
 
 
 def box_style(ir: IR, pic: Picture, box: Box, palette: Palette, overlay: Overlay | None = None) -> dict[str, str]:
     if box.kind == "input":
         attrs = {"shape": "oval", "style": "filled", "fillcolor": "white"}
     elif box.kind == "op":
-        op = REGISTRY[ir[box.output]["op"]]
+        op = REGISTRY[ir[box.output].op]
         attrs = {"shape": "invtrapezium" if op.arity == "many" else "box",
                  "style": "rounded,filled" if op.arity != "many" else "filled", "fillcolor": op.color}
     else:
         scope = pic.groups[box.id].scope
         # an inline structure (a `concat` item written in place) has no template: colour it as its merge
-        fill = palette.blocks[scope.block] if scope and scope.block else REGISTRY[ir[box.output]["op"]].color
+        fill = palette.blocks[scope.block] if scope and scope.block else REGISTRY[ir[box.output].op].color
         attrs = {"shape": "box", "style": "filled", "fillcolor": fill, "margin": "0.12,0.06"}
         if len(box.instances) > 1:
             attrs["peripheries"] = "2"
@@ -106,13 +106,13 @@ def legend(ir: IR, pic: Picture, palette: Palette, clusters: list[Group], edge_k
            overlay: Overlay | None = None) -> str:
     """Three columns (ops, blocks, marks) listing only what this picture uses."""
     boxes = list(pic.boxes.values())
-    ops = dict.fromkeys(ir[b.output]["op"] for b in boxes if b.kind == "op")
+    ops = dict.fromkeys(ir[b.output].op for b in boxes if b.kind == "op")
     scopes = [pic.groups[b.id].scope for b in boxes if b.kind == "group"] + [c.scope for c in clusters]
     blocks = dict.fromkeys(s.block for s in scopes if s is not None and s.kind == "block" and s.block)
     marks = []
     if any(len(b.instances) > 1 for b in boxes):
         marks.append("double border, ×N: N identical consecutive blocks")
-    if any(b.kind == "op" and REGISTRY[ir[b.output]["op"]].arity == "many" for b in boxes):
+    if any(b.kind == "op" and REGISTRY[ir[b.output].op].arity == "many" for b in boxes):
         marks.append("trapezium: merge point (concat, add, residual)")
     if any(b.kind == "group" and is_residual(ir, b.output) for b in boxes):
         marks.append(f'<font color="{RESIDUAL_LINE}">orange border: residual block, scale in the label</font>')

@@ -31,8 +31,8 @@ class Row:
 
 def rows(ir: IR, depth: str = "op") -> list[Row]:
     if depth == "op":
-        return [Row(d["name"], nid, REGISTRY[d["op"]].label(d["args"]), d["shape"], d["params"], d["buffers"],
-                    d["macs"], d["head"]) for nid, d in ir.ops()]
+        return [Row(d.name, nid, REGISTRY[d.op].label(d.args), ir.shape(nid), d.params, d.buffers,
+                    d.macs, d.head) for nid, d in ir.ops()]
     if depth != "block":
         raise ValueError(f"depth must be 'op' or 'block', not {depth!r}")
     out: list[Row] = []
@@ -40,15 +40,15 @@ def rows(ir: IR, depth: str = "op") -> list[Row]:
         last = ir[members[-1]]
         scope = ir.scopes.get((name,))
         if scope is None:
-            kind = REGISTRY[last["op"]].label(last["args"])
+            kind = REGISTRY[last.op].label(last.args)
         elif scope.kind == "repeat":
             inner = [s for m, s in ir.scopes.items() if len(m) == 2 and m[0] == name]
             kind = f"{'/'.join(sorted({str(s.block) for s in inner}))} ×{len(inner)}"
         else:
             kind = scope.block or scope.kind
         path = scope.path if scope else members[-1]
-        out.append(Row(name, path, kind, last["shape"], sum(ir[m]["params"] for m in members),
-                       sum(ir[m]["buffers"] for m in members), sum(ir[m]["macs"] for m in members), last["head"]))
+        out.append(Row(name, path, kind, ir.shape(members[-1]), sum(ir[m].params for m in members),
+                       sum(ir[m].buffers for m in members), sum(ir[m].macs for m in members), last.head))
     return out
 
 
@@ -124,5 +124,5 @@ def _heads_note(ir: IR, ti: dict[str, int]) -> str:
 def verdict(ir: IR) -> str:
     t, ti = ir.totals(), ir.totals(include_heads=False)
     extra = f" ({ti['params']:,} without aux heads)" if ir.heads else ""
-    return (f"ok: {ir.ref} — {len(ir.nodes) - 1} ops, input {fmt_shape(ir.input_shape)} → "
-            f"output {fmt_shape(ir[ir.output]['shape'])}, {t['params']:,} params{extra}, {_human(ti['macs'])} MACs")
+    return (f"ok: {ir.ref} — {sum(1 for _ in ir.ops())} ops, input {fmt_shape(ir.input_shape)} → "
+            f"output {fmt_shape(ir.shape(ir.output))}, {t['params']:,} params{extra}, {_human(ti['macs'])} MACs")

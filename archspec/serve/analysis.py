@@ -20,7 +20,7 @@ import graphviz
 from archspec.api import analyze
 from archspec.errors import ArchspecError, Location, Problem, fail
 from archspec.ir.budget import Limits, enforce
-from archspec.ir.graph import INPUT, IR
+from archspec.ir.graph import IR
 from archspec.render import Options, picture
 from archspec.render.dot import to_dot
 from archspec.render.model import Box, Picture
@@ -127,17 +127,17 @@ def box_json(ir: IR, pic: Picture, box: Box, specs: SpecDir, file: Path) -> dict
     """What hovering a drawn box shows, and where clicking it jumps: a block's own line, an op's."""
     group = pic.groups.get(box.id)
     if box.kind == "input":
-        loc = ir[INPUT]["loc"]
+        loc = ir[box.output].loc
     elif group is not None and group.scope is not None:
         loc = group.scope.loc
     else:
-        loc = ir[box.output]["loc"]
+        loc = ir[box.output].loc
     d = ir[box.output]
-    errors = [ir[m]["error"] for m in box.members if "error" in ir[m]]
+    errors = [e for m in box.members if (e := ir[m].error) is not None]
     return {"kind": box.kind, "instances": len(box.instances) or 1,
-            "shape": list(d["shape"]) if "shape" in d else None,
-            "params": sum(ir[m].get("params", 0) for m in box.members),
-            "macs": sum(ir[m].get("macs", 0) for m in box.members),
+            "shape": list(d.shape) if d.shape is not None else None,
+            "params": sum(ir[m].params for m in box.members),
+            "macs": sum(ir[m].macs for m in box.members),
             "error": errors[0] if errors else None, **where(loc, specs, file)}
 
 

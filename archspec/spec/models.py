@@ -105,4 +105,3 @@ class Spec(StrictValues):
 
 
 OVERRIDE_KEYS = ("extends", "set", "remove", "insert")
-STRUCTURAL_KINDS = ("concat", "add", "residual", "seq", "repeat", "aux")

@@ -28,7 +28,7 @@ from typing import Any, cast
 import torch
 from torch import nn
 
-from archspec.ir.graph import INPUT, IR
+from archspec.ir.graph import IR
 from archspec.ops import REGISTRY
 from archspec.ops.layers import activation
 
@@ -110,10 +110,10 @@ def build_module(ir: IR, device: str | torch.device | None = None) -> ArchspecMo
 
 
 def _build(ir: IR) -> ArchspecModel:
-    order = [n for n in ir.order() if n != INPUT]
+    order = [n for n, _ in ir.ops()]
     b = _Builder(ir, order)
     model = ArchspecModel()
-    *_, slots = b.fill(model, (), order, [INPUT], b.returned)
+    *_, slots = b.fill(model, (), order, ir.sources(), b.returned)
     model._out = (slots[ir.output],)
     model._head_out = tuple(slots[h.output] for h in ir.heads)
     model._taps = tuple((t, slots[t]) for t in ir.taps)
@@ -135,7 +135,7 @@ class _Builder:
         self.pos = {n: i for i, n in enumerate(order)}
         self.consumers: dict[str, list[str]] = {n: [] for n in ir.nodes}
         for n, d in ir.nodes.items():
-            for i in d["inputs"]:
+            for i in d.inputs:
                 self.consumers[i].append(n)
         self.returned = {ir.output, *ir.taps} | {h.source for h in ir.heads} | {h.output for h in ir.heads}
         self.head_scopes = {h.scope for h in ir.heads}
@@ -149,7 +149,7 @@ class _Builder:
         nd = self.ir.nodes
         units: dict[Any, list[str]] = {}
         for n in nodes:
-            module = nd[n]["module"]
+            module = nd[n].scope
             units.setdefault(n if module == scope else module[: len(scope) + 1], []).append(n)
         slots: dict[str, int] = {n: i for i, n in enumerate(ext_in)}
         main: list[Step] = []
@@ -159,15 +159,15 @@ class _Builder:
         for key in self.unit_order(units):
             members = units[key]
             mset = set(members)
-            needs = list(dict.fromkeys(i for n in members for i in nd[n]["inputs"] if i not in mset))
+            needs = list(dict.fromkeys(i for n in members for i in nd[n].inputs if i not in mset))
             train_outs: list[str] = []
             if isinstance(key, str):
                 d = nd[key]
-                child: nn.Module = REGISTRY[d["op"]].build(d["args"], d["in_shapes"], d["shape"])
-                if d["op"] == "act" and self.may_overwrite(key):  # the op alone cannot see the readers
-                    child = activation(d["args"].fn, inplace=True) or child
-                name, outs = d["name"], [key]
-                args = d["inputs"]  # an op takes its inputs in order, repeats included: add [c, c] is 2c
+                child: nn.Module = REGISTRY[d.op].build(d.args, self.ir.in_shapes(key), self.ir.shape(key))
+                if d.op == "act" and self.may_overwrite(key):  # the op alone cannot see the readers
+                    child = activation(d.args.fn, inplace=True) or child
+                name, outs = d.name, [key]
+                args = d.inputs  # an op takes its inputs in order, repeats included: add [c, c] is 2c
             else:
                 exported = {n for n in members if n in required or any(s not in mset for s in self.consumers[n])}
                 child = SpecModule()
@@ -197,13 +197,13 @@ class _Builder:
         """A stand-alone activation may run in place when it is the only reader of its input and
         that input is a fresh tensor whose producer's backward does not read it (not a view, not
         another activation's saved result, not the caller's image, not a returned tap)."""
-        (src,) = self.ir.nodes[n]["inputs"]
-        if src == INPUT or src in self.returned or self.consumers[src] != [n]:
+        (src,) = self.ir.nodes[n].inputs
+        if self.ir.nodes[src].source or src in self.returned or self.consumers[src] != [n]:
             return False
         d = self.ir.nodes[src]
-        if d["op"] in _OVERWRITABLE_OUTPUT:
+        if d.op in _OVERWRITABLE_OUTPUT:
             return True
-        return d["op"] in _OVERWRITABLE_UNLESS_ACT and d["args"].act == "none"
+        return d.op in _OVERWRITABLE_UNLESS_ACT and d.args.act == "none"
 
     def is_main(self, n: str, scope: tuple[str, ...]) -> bool:
         """A head's output is a main output inside the head, an aux output around it."""
@@ -217,7 +217,7 @@ class _Builder:
         nd = self.ir.nodes
         owner = {n: key for key, members in units.items() for n in members}
         first = {key: min(self.pos[m] for m in members) for key, members in units.items()}
-        deps = {key: {owner[i] for n in members for i in nd[n]["inputs"] if i in owner} - {key}
+        deps = {key: {owner[i] for n in members for i in nd[n].inputs if i in owner} - {key}
                 for key, members in units.items()}
         users: dict[Any, list[Any]] = {key: [] for key in units}
         for key, ds in deps.items():

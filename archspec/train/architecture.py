@@ -42,8 +42,8 @@ def architecture(ir: IR) -> dict[str, Any]:
     """The computation-defining content of `ir` as plain data."""
     order = ir.order()
     index = {nid: i for i, nid in enumerate(order)}
-    nodes = [{"path": nid, "op": ir[nid]["op"], "args": _plain(ir[nid]["args"]),
-              "inputs": [index[i] for i in ir[nid]["inputs"]], "head": ir[nid].get("head") is not None}
+    nodes = [{"path": nid, "op": ir[nid].op, "args": _plain(ir[nid].args),
+              "inputs": [index[i] for i in ir[nid].inputs], "head": ir[nid].head is not None}
              for nid in order]
     heads = [{"source": index[h.source], "output": index[h.output]} for h in ir.heads]
     return {"input": list(ir.input_shape), "output": index[ir.output], "nodes": nodes, "heads": heads}

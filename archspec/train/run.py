@@ -58,7 +58,7 @@ class TrainOptions:
 
 
 def output_classes(ir: IR) -> int:
-    shape = ir[ir.output]["shape"]
+    shape = ir.shape(ir.output)
     if len(shape) != 1:
         raise fail(f"training needs a network that ends in a vector of class scores; {ir.name} ends in shape "
                    f"{'x'.join(map(str, shape))}", hint="end the network with flatten/gap and a linear layer")
