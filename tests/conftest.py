@@ -6,7 +6,7 @@ import sys
 import textwrap
 from types import ModuleType
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import pytest
 
@@ -57,3 +57,23 @@ def write_spec(tmp_path: Path) -> Callable[..., Path]:
         return p
 
     return write
+
+
+@pytest.fixture
+def one_thread() -> Iterator[None]:
+    """Tiny models run fastest, and identically, on one thread."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def spec_in_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str) -> Path:
+    """`text` (indented as in the test) as tmp_path/tiny.yaml, with tmp_path the working directory,
+    where a run's default folders are created."""
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "tiny.yaml"
+    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return path

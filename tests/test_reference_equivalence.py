@@ -175,93 +175,43 @@ def test_facenet_head_is_reported_not_dropped():
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # nothing half-loaded
 
 
-def test_resnet50_torchvision():
-    models = reference_library("torchvision.models")
-    torch.manual_seed(0)
-    ref = models.resnet50(weights=None)
-    model, mapping = imported("resnet50.yaml", ref)
-    assert len(mapping.pairs) == len(ref.state_dict())
-    assert sum(p.numel() for p in model.parameters()) == 25_557_032
-    assert eval_diff(model, ref, torch.randn(2, 3, 224, 224)) <= TOL
-
-
-def test_mobilenet_v2_torchvision():
-    models = reference_library("torchvision.models")
-    torch.manual_seed(0)
-    ref = models.mobilenet_v2(weights=None)
-    model, mapping = imported("mobilenet_v2.yaml", ref)
-    assert len(mapping.pairs) == len(ref.state_dict())
-    assert sum(p.numel() for p in model.parameters()) == 3_504_872
-    assert eval_diff(model, ref, torch.randn(2, 3, 224, 224)) <= TOL
-
-
-@pytest.mark.parametrize("library", ["torchvision", "timm"])
-def test_efficientnet_b0(library):
-    torch.manual_seed(0)
+def reference_model(library: str, name: str, kwargs: dict[str, float]) -> nn.Module:
     if library == "timm":
-        ref = reference_library("timm").create_model("efficientnet_b0", pretrained=False)
-    else:
-        ref = reference_library("torchvision.models").efficientnet_b0(weights=None)
-    model, mapping = imported("efficientnet_b0.yaml", ref)
-    assert len(mapping.pairs) == len(ref.state_dict())
-    assert sum(p.numel() for p in model.parameters()) == 5_288_548
-    assert eval_diff(model, ref, torch.randn(2, 3, 224, 224)) <= TOL
+        return reference_library("timm").create_model(name, pretrained=False, **kwargs)
+    return getattr(reference_library("torchvision.models"), name)(weights=None, **kwargs)
 
 
-@pytest.mark.parametrize("variant, params, size", [("b1", 7_794_184, 240), ("b2", 9_109_994, 260)])
-def test_efficientnet_compound_scaling_timm(variant: str, params: int, size: int) -> None:
-    # the #b1 / #b2 variants are b0 with the spec's scale: multipliers, nothing written by hand
-    torch.manual_seed(0)
-    ref = reference_library("timm").create_model(f"efficientnet_{variant}", pretrained=False)
-    model, mapping = imported(f"efficientnet_b0.yaml#{variant}", ref)
-    assert len(mapping.pairs) == len(ref.state_dict())
-    assert sum(p.numel() for p in model.parameters()) == params
-    assert eval_diff(model, ref, torch.randn(1, 3, size, size)) <= TOL
-
-
-def test_mobilenet_v2_width_half_torchvision() -> None:
-    models = reference_library("torchvision.models")
-    torch.manual_seed(0)
-    ref = models.mobilenet_v2(weights=None, width_mult=0.5)
-    model, mapping = imported("mobilenet_v2.yaml", ref, overrides=["scale.width=0.5"])
-    assert len(mapping.pairs) == len(ref.state_dict())
-    assert sum(p.numel() for p in model.parameters()) == 1_968_680
-    assert eval_diff(model, ref, torch.randn(2, 3, 224, 224)) <= TOL
-
-
-def test_seresnet50_timm():
-    timm = reference_library("timm")
-    torch.manual_seed(0)
-    ref = timm.create_model("seresnet50", pretrained=False)
-    model, mapping = imported("seresnet50.yaml", ref)
-    assert len(mapping.pairs) == len(ref.state_dict())
-    assert sum(p.numel() for p in model.parameters()) == 28_088_024
-    assert eval_diff(model, ref, torch.randn(2, 3, 224, 224)) <= TOL
-
-
-def test_mobilenet_v3_large_torchvision():
-    models = reference_library("torchvision.models")
-    torch.manual_seed(0)
-    ref = models.mobilenet_v3_large(weights=None)
-    model, mapping = imported("mobilenet_v3_large.yaml", ref)
-    assert len(mapping.pairs) == len(ref.state_dict())
-    assert sum(p.numel() for p in model.parameters()) == 5_483_032
-    assert eval_diff(model, ref, torch.randn(2, 3, 224, 224)) <= TOL
-
-
-@pytest.mark.parametrize("name, overrides, params", [
-    ("mobilenetv3_large_100", [], 5_483_032),
-    ("mobilenetv3_large_075", ["scale.width=0.75"], 3_993_528),
-])
-def test_mobilenet_v3_large_timm(name: str, overrides: list[str], params: int) -> None:
+# spec, overrides, the reference (library, constructor, its arguments), params, input (batch, size)
+ZOO = [
+    ("resnet50.yaml", [], ("torchvision", "resnet50", {}), 25_557_032, (2, 224)),
+    ("mobilenet_v2.yaml", [], ("torchvision", "mobilenet_v2", {}), 3_504_872, (2, 224)),
+    ("mobilenet_v2.yaml", ["scale.width=0.5"], ("torchvision", "mobilenet_v2", {"width_mult": 0.5}), 1_968_680,
+     (2, 224)),
+    ("efficientnet_b0.yaml", [], ("torchvision", "efficientnet_b0", {}), 5_288_548, (2, 224)),
+    ("efficientnet_b0.yaml", [], ("timm", "efficientnet_b0", {}), 5_288_548, (2, 224)),
+    # #b1 / #b2 are b0 with the spec's scale: multipliers, nothing written by hand
+    ("efficientnet_b0.yaml#b1", [], ("timm", "efficientnet_b1", {}), 7_794_184, (1, 240)),
+    ("efficientnet_b0.yaml#b2", [], ("timm", "efficientnet_b2", {}), 9_109_994, (1, 260)),
+    ("seresnet50.yaml", [], ("timm", "seresnet50", {}), 28_088_024, (2, 224)),
+    ("mobilenet_v3_large.yaml", [], ("torchvision", "mobilenet_v3_large", {}), 5_483_032, (2, 224)),
     # --width follows timm's scaling: the #timm layout imports its state_dict at 1.0 and 0.75
-    timm = reference_library("timm")
+    ("mobilenet_v3_large.yaml#timm", [], ("timm", "mobilenetv3_large_100", {}), 5_483_032, (2, 224)),
+    ("mobilenet_v3_large.yaml#timm", ["scale.width=0.75"], ("timm", "mobilenetv3_large_075", {}), 3_993_528,
+     (2, 224)),
+    ("xception.yaml", [], ("timm", "legacy_xception", {}), 22_855_952, (1, 299)),
+]
+
+
+@pytest.mark.parametrize("spec, overrides, reference, params, size", ZOO,
+                         ids=[f"{z[0]}{''.join(' ' + o for o in z[1])}={z[2][0]}.{z[2][1]}" for z in ZOO])
+def test_zoo_equals_its_reference(spec: str, overrides: list[str], reference: tuple[str, str, dict[str, float]],
+                                  params: int, size: tuple[int, int]) -> None:
     torch.manual_seed(0)
-    ref = timm.create_model(name, pretrained=False)
-    model, mapping = imported("mobilenet_v3_large.yaml#timm", ref, overrides=overrides)
+    ref = reference_model(*reference)
+    model, mapping = imported(spec, ref, overrides=overrides)
     assert len(mapping.pairs) == len(ref.state_dict())
     assert sum(p.numel() for p in model.parameters()) == params
-    assert eval_diff(model, ref, torch.randn(2, 3, 224, 224)) <= TOL
+    assert eval_diff(model, ref, torch.randn(size[0], 3, size[1], size[1])) <= TOL
 
 
 @pytest.mark.parametrize("width", [0.6, 0.9, 1.25, 1.5])
@@ -271,16 +221,6 @@ def test_mobilenet_v3_large_width_is_timms_family(width: float) -> None:
     ref = gen("mobilenetv3_large_100", width)
     ir = archspec.check(SPECS / "mobilenet_v3_large.yaml", [f"scale.width={width}"])
     assert ir.totals()["params"] == sum(p.numel() for p in ref.parameters())
-
-
-def test_xception_timm_legacy():
-    timm = reference_library("timm")
-    torch.manual_seed(0)
-    ref = timm.create_model("legacy_xception", pretrained=False)
-    model, mapping = imported("xception.yaml", ref)
-    assert len(mapping.pairs) == len(ref.state_dict())
-    assert sum(p.numel() for p in model.parameters()) == 22_855_952
-    assert eval_diff(model, ref, torch.randn(1, 3, 299, 299)) <= TOL
 
 
 def layer_scale_last(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

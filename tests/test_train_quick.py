@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +18,9 @@ from archspec.errors import ArchspecError
 from archspec.train.curves import plot_curves
 from archspec.train.recipe import EarlyStop
 from archspec.train.stopping import batch_count, epochs_without_improvement
+from conftest import spec_in_cwd
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 TINY = """
 archspec: 1
@@ -40,20 +41,9 @@ train:
 """
 
 
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture
 def spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    path = tmp_path / "tiny.yaml"
-    path.write_text(textwrap.dedent(TINY).lstrip(), encoding="utf-8")
-    return path
+    return spec_in_cwd(tmp_path, monkeypatch, TINY)
 
 
 def train(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

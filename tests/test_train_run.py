@@ -10,8 +10,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,9 @@ from archspec.train.distributed import digest
 from archspec.train.progress import Progress
 from archspec.train.resolve import resolve_run
 from archspec.train.rundir import COLUMNS
+from conftest import spec_in_cwd
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 TINY = """
 archspec: 1
@@ -53,21 +54,9 @@ train:
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
 
 
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """Tiny models run fastest, and identically, on one thread."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture
 def spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    path = tmp_path / "tiny.yaml"
-    path.write_text(textwrap.dedent(TINY).lstrip(), encoding="utf-8")
-    return path
+    return spec_in_cwd(tmp_path, monkeypatch, TINY)
 
 
 def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

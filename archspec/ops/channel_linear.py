@@ -9,13 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from archspec.ops.base import ActName, Cost, Example, Op, OpArgs, PosInt, Shape, need_chw, register
-
-
-class ChannelLinearArgs(OpArgs):
-    out: PosInt
-    bias: bool = True
-    act: ActName = "none"
+from archspec.ops.base import Cost, Example, Op, Shape, need_chw, register
+from archspec.ops.linear import LinearArgs as ChannelLinearArgs  # the same arguments as `linear`
 
 
 @register
