@@ -23,7 +23,7 @@ import pytest
 import archspec
 from archspec.cli import main
 from archspec.errors import ArchspecError
-from archspec.ir.graph import IR
+from archspec.ir.graph import IR, MODULES
 from archspec.render import Options, dot_source, render
 from archspec.render.style import ERROR_FILL
 from conftest import ROOT, SPECS
@@ -240,6 +240,21 @@ def test_cli_formats_and_rankdir(tiny: Path, tmp_path: Path, capsys: pytest.Capt
 
 
 # ---- every shipped spec, both levels ---------------------------------------------------
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_node_ids_follow_the_scope_hierarchy(name: str) -> None:
+    """A node's id is the path of the innermost scope holding it plus its name, or, for a block
+    whose whole body is that node, the block's own path; its module is that scope's."""
+    ir = shipped(name)
+    for nid, d in ir.nodes.items():
+        at = tuple(nid.split("/"))
+        own = ir.scopes.get(at)
+        if own is not None and own.kind in MODULES:
+            assert d.scope == own.module, nid
+        else:
+            assert at[-1] == d.name, nid
+            assert d.scope == (ir.scopes[at[:-1]].module if len(at) > 1 else ()), nid
 
 
 @needs_dot

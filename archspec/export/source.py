@@ -125,7 +125,7 @@ class _Drafter:
             draft.init.append((key[-1], ChildRef(key)))
             call = f"self.{key[-1]}({', '.join(var[i] for i in needs)})"
             for o in outs:  # a scope's value is named after it; a second one after its node
-                var[o] = _local(key[-1] if len(outs) == 1 or o == self.ir.scopes[key].path else ir[o].name, taken)
+                var[o] = _local(key[-1] if len(outs) == 1 or o == self.ir.modules[key].path else ir[o].name, taken)
             comment = ", ".join(_fmt_shape(ir.shape(o)) for o in outs)
             target.append((", ".join(var[o] for o in outs), call, comment))
         self.drafts[scope] = draft
@@ -186,7 +186,7 @@ def _group(ir: IR, drafts: dict[tuple[str, ...], Draft]) -> dict[tuple[str, ...]
     of: dict[tuple[str, ...], Group] = {}
     for scope in sorted(drafts, key=len, reverse=True):  # children before parents
         d = drafts[scope]
-        sc = ir.scopes.get(scope)
+        sc = ir.modules.get(scope)
         block = sc.block if sc is not None and sc.kind == "block" else None
         children = tuple(id(of[c.scope]) if isinstance(c, ChildRef) else flat(c) for _, c in d.init)
         code = tuple(repr((lhs, expr)) for lhs, expr, _ in d.body + d.heads)  # shape comments aside
@@ -232,7 +232,7 @@ class _Writer:
             if isinstance(c, ChildRef):
                 self._decide(self.groups[c.scope])
         values = {m: self._slot_values(m) for m in g.members}
-        declared = [k for k, _ in self.ir.scopes[g.members[0]].args] if g.block else []
+        declared = [k for k, _ in self.ir.modules[g.members[0]].args] if g.block else []
         used: list[tuple[str, str]] = []
         for slot in values[g.members[0]]:
             vals = [values[m][slot] for m in g.members]
@@ -242,7 +242,7 @@ class _Writer:
                 name = "in_channels"
             elif g.block:
                 for p in declared:
-                    if all(_same(v, dict(self.ir.scopes[m].args).get(p)) for v, m in zip(vals, g.members)):
+                    if all(_same(v, dict(self.ir.modules[m].args).get(p)) for v, m in zip(vals, g.members)):
                         name = p
                         break
             if name is None and len(set(vals)) > 1:
@@ -326,7 +326,7 @@ class _Writer:
         if not g.members[0]:
             return f"The network `{self.ir.name}`" + (" (in training mode also its aux heads)." if self.ir.heads
                                                     else ".")
-        return f"The {self.ir.scopes[g.members[0]].kind} `{where}`."
+        return f"The {self.ir.modules[g.members[0]].kind} `{where}`."
 
     def _return_type(self, d: Draft) -> str:
         if d.taps:

@@ -118,7 +118,7 @@ def _block_entities(ir: IR) -> Entities:
             out[nid] = (_describe(d), {"op": d.op, **_args(d), "inputs": list(d.inputs)})
             continue
         if top[0] not in out:
-            scope = ir.scopes[top]
+            scope = ir.modules[top]
             what = scope.block or scope.kind
             out[top[0]] = (what, {"op": what, **dict(scope.args), "inputs": []})
         feeds = out[top[0]][1]["inputs"]

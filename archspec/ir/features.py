@@ -50,8 +50,8 @@ def _cut(ir: IR, targets: Sequence[str]) -> IR:
             keep.add(n)
             todo.extend(ir.nodes[n].inputs)
     nodes = {n: d for n, d in ir.nodes.items() if n in keep}
-    modules = {d.scope[:i] for d in nodes.values() for i in range(1, len(d.scope) + 1)}
-    return replace(ir, nodes=nodes, heads=[], scopes={m: s for m, s in ir.scopes.items() if m in modules})
+    held = {tuple(n.split("/")[:i]) for n in nodes for i in range(1, n.count("/") + 2)}
+    return replace(ir, nodes=nodes, heads=[], scopes={at: s for at, s in ir.scopes.items() if at in held})
 
 
 def _check_names(ir: IR, names: Sequence[str], locs: Sequence[Location | None]) -> None:

@@ -7,6 +7,10 @@ the two small algorithms below, so `archspec check` does not pay networkx's impo
 (over a third of the command's 0.3 s budget).
 
 Node ids are display paths (`Mixed_5b/branch3x3dbl/branch3x3dbl_2`); each node is a `Node`.
+`IR.scopes` is the one hierarchy they follow: a node's id is the path of the innermost scope
+holding it (or nothing, at the top level) plus its name — except a block whose whole body is
+one item, which that item's node takes as its own id (`Mixed_5b`, its concat). The torch
+module path of each node (`Node.scope`) is the `module` of that same innermost scope.
 """
 
 from __future__ import annotations
@@ -41,8 +45,9 @@ class Node:
     name: str
     """Its module name inside its scope."""
     scope: tuple[str, ...]
-    """The module path of the block / seq / repeat / aux instances holding it."""
+    """The module path of the block / seq / repeat / aux instances holding it: `IR.modules`' key."""
     path: str
+    """Its id: the display path, inside the innermost of `IR.scopes` holding it."""
     loc: Location
     head: str | None = None
     """The aux head it belongs to, if any."""
@@ -173,16 +178,29 @@ class Head:
     """The module of the head (`("aux1",)`, or `("stage", "aux")` for a nested head)."""
 
 
+MODULES = ("block", "seq", "repeat", "aux")
+"""Scope kinds that compile to a module of their own. The others — a `concat` / `add` /
+`residual` item's branches or body, and a sequence branch — group what they hold in the
+display path only, inside the module that holds them."""
+
+
 @dataclass(frozen=True)
 class Scope:
-    """A module scope: a block instance, a `seq`, a `repeat` or an `aux` head."""
+    """One scope of the IR's one hierarchy, which node ids (display paths) follow: a block
+    instance, a `seq`, a `repeat`, an `aux` head, or a group (see `MODULES`)."""
 
+    at: tuple[str, ...]
+    """The segments of its display path: its key in `IR.scopes`, a prefix of each node id it holds."""
     module: tuple[str, ...]
-    path: str
+    """The module it compiles to; for a group, the module holding it."""
     kind: str
     block: str | None
     loc: Location
     args: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def path(self) -> str:
+        return "/".join(self.at)
 
 
 @dataclass
@@ -194,10 +212,16 @@ class IR:
     output: str
     heads: list[Head] = field(default_factory=list)
     scopes: dict[tuple[str, ...], Scope] = field(default_factory=dict)
+    """Every scope, outer before inner, keyed by its display path's segments."""
     taps: tuple[str, ...] = ()
     """Feature taps (node ids) the compiled module returns as a dict instead of `output`."""
     error: ArchspecError | None = None
     """Set by inference when a shape check failed; nodes after the failure lack shapes."""
+
+    @cached_property
+    def modules(self) -> dict[tuple[str, ...], Scope]:
+        """The scopes that compile to modules, keyed by module path (a node's `scope`)."""
+        return {s.module: s for s in self.scopes.values() if s.kind in MODULES}
 
     def __getitem__(self, nid: str) -> Node:
         return self.nodes[nid]

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping
 
 from archspec.errors import ArchspecError, Location, Problem, ProblemCollector, did_you_mean
-from archspec.ir.graph import INPUT, IR, Head, Node, Nodes, Scope, edges, find_cycle, find_unit_cycle
+from archspec.ir.graph import INPUT, IR, MODULES, Head, Node, Nodes, Scope, edges, find_cycle, find_unit_cycle
 from archspec.ir.pending import PendingArgs, reads_shape
 from archspec.ir.reserved import RESERVED
 from archspec.ops import REGISTRY
@@ -211,8 +211,8 @@ class _Lowerer:
         found = find_unit_cycle(self.nodes)
         if found is None:
             return
-        scope, reader, value = found
-        s = self.scopes[scope]
+        module, reader, value = found
+        s = next(s for s in self.scopes.values() if s.module == module and s.kind in MODULES)
         where = self.ref_locs.get((reader, value), self.nodes[reader].loc)
         raise ArchspecError([Problem(
             f"{s.kind} {s.path!r} reads {value!r}, which is itself computed from the output of {s.path!r}",
@@ -406,8 +406,14 @@ class _Lowerer:
     def scope(self, it: Item) -> Ctx:
         """The context of a `seq`, `repeat` or `aux` item's own module scope."""
         inner = replace(it.ctx, module=it.ctx.module + (it.name,), path=it.ctx.path + (it.name,))
-        self.scopes[inner.module] = Scope(inner.module, it.path, it.kind, None, it.loc)
+        self.scopes[inner.path] = Scope(inner.path, inner.module, it.kind, None, it.loc)
         return inner
+
+    def group(self, it: Item) -> None:
+        """The group of what a `concat` / `add` / `residual` item holds directly, unless the item
+        is a block's whole body: then it holds them in the block's own scope."""
+        if it.sub.path != it.ctx.path:
+            self.scopes[it.sub.path] = Scope(it.sub.path, it.ctx.module, it.kind, None, it.loc)
 
     def seq_rule(self, it: Item) -> str:
         out = self.seq(it.body.get("body"), self.scope(it), it.inputs[0], it.loc)
@@ -423,6 +429,7 @@ class _Lowerer:
                                "a single path needs no merge: write its items in the sequence instead")
         if len(inputs) != 1:
             raise self.problem(f"{kind} with branches takes one input", body.key_loc.get("inputs"), path)
+        self.group(it)
         outs: list[str | Ref] = []
         failed = False
         for bname, bbody in br.items():
@@ -436,7 +443,9 @@ class _Lowerer:
                 else:
                     # a sequence branch names a group, not a module: its items carry the names
                     self.check_name(bname, bloc, path, "branch name")
-                    out = self.seq(bbody, replace(sub, path=sub.path + (bname,)), inputs[0], br.val_loc[bname])
+                    within = sub.path + (bname,)
+                    self.scopes[within] = Scope(within, sub.module, "branch", None, br.val_loc[bname])
+                    out = self.seq(bbody, replace(sub, path=within), inputs[0], br.val_loc[bname])
                     if out is None:
                         raise _Skip()
                     outs.append(out)
@@ -453,6 +462,7 @@ class _Lowerer:
         name, body, args, sub, ctx, inputs, path, at = it.name, it.body, it.args, it.sub, it.ctx, it.inputs, it.path, it.loc
         if "body" not in body:
             raise self.problem("residual needs a `body:`", body.loc, path, "add `body: [...]`, the items the shortcut skips")
+        self.group(it)
         inner = body["body"]
         if isinstance(inner, PosMap):
             # the body is a module beside the residual's merge in the same scope: named after the
@@ -543,7 +553,7 @@ class _Lowerer:
             raise self.problem("aux `with:` must map block params to values", body.val_loc.get("with"), path)
         outer = replace(inner, module=inner.module[:-1], path=inner.path[:-1], head=name)
         out = self.block(name, block, with_args, body, outer, [ref], path, with_block=False)
-        self.scopes[inner.module] = replace(self.scopes[inner.module], kind="aux")
+        self.scopes[inner.path] = replace(self.scopes[inner.path], kind="aux")
         return out
 
     def block(self, name: str, kind: str, args: PosMap, body: PosMap, ctx: Ctx, inputs: list[str | Ref],
@@ -578,7 +588,7 @@ class _Lowerer:
                 raise self.problem(f"block {kind!r} needs param {pname!r} ({d.type})", body.loc, path,
                                    f"add `{pname}: ...` to this item")
         inner = Ctx(ctx.module + (name,), ctx.path + (name,), env, ctx.active + (kind,), ctx.head, inputs[0])
-        self.scopes[inner.module] = Scope(inner.module, path, "block", kind, body.loc,
+        self.scopes[inner.path] = Scope(inner.path, inner.module, "block", kind, body.loc,
                                           tuple((k, env[k]) for k in bdef.params))
         raw_body = self.raw_blocks[kind]["body"]
         bloc = self.raw_blocks[kind].val_loc["body"]

@@ -63,7 +63,7 @@ def visible_clusters(pic: Picture) -> dict[str, Group]:
         for outer, inner in pairwise(chain):
             children.setdefault(outer, set()).add(inner)
     return {p: g for p, g in pic.groups.items() if p in children and not (
-        g.scope is not None and g.scope.kind in CONTAINERS and len(children[p]) == 1)}
+        g.scope.kind in CONTAINERS and len(children[p]) == 1)}
 
 
 def to_dot(ir: IR, pic: Picture, opts: Options, overlay: Overlay | None = None) -> str:

@@ -19,7 +19,7 @@ def _signature(ir: IR, pic: Picture, box: Box, overlay: Overlay | None) -> tuple
     """What must match for two boxes to be the same block (an added block never folds into
     an unchanged one); None if the box never folds."""
     group = pic.groups.get(box.id)
-    if box.kind != "group" or group is None or group.scope is None or group.scope.kind != "block":
+    if box.kind != "group" or group is None or group.scope.kind != "block":
         return None
     if any(ir[m].error is not None for m in box.members):
         return None

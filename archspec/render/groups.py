@@ -1,32 +1,22 @@
 """Deciding what each drawn box stands for: one op, or a whole block instance.
 
-Groups come from IR display paths, not only from module scopes, so an inline `concat`
-or `residual` item and a sequence branch are groups too (they add a path segment but no
-module scope). At block level the outermost group that is not a mere container
-(`seq`, `repeat`) becomes one box; at op level, or under `--expand`, every group is a
-cluster and every op a box.
+Groups are the IR's scopes (`IR.scopes`): module scopes, and the groups an inline `concat` /
+`add` / `residual` item or a sequence branch adds to the display path. A node sits in each
+scope whose path its id extends. At block level the outermost group that is not a mere
+container (`seq`, `repeat`) becomes one box; at op level, or under `--expand`, every group
+is a cluster and every op a box.
 """
 
 from __future__ import annotations
 
 from archspec.errors import did_you_mean, fail
-from archspec.ir.graph import IR
+from archspec.ir.graph import IR, Scope
 from archspec.render.model import CONTAINERS, Box, BoxKind, Group, Options, Picture
 
 
 def drawn(ir: IR) -> list[str]:
     """IR nodes the picture shows: everything inferred, plus the node that failed."""
     return [nid for nid in ir.order() if ir[nid].shape is not None or ir[nid].error is not None]
-
-
-def group_paths(ir: IR) -> list[str]:
-    """Every path prefix that holds at least one op, and every scope, in first-seen order."""
-    seen = {s.path: None for s in ir.scopes.values()}
-    for nid, _ in ir.ops():
-        parts = nid.split("/")
-        for i in range(1, len(parts)):
-            seen.setdefault("/".join(parts[:i]), None)
-    return list(seen)
 
 
 def expanded(paths: list[str], names: tuple[str, ...]) -> set[str]:
@@ -43,17 +33,15 @@ def expanded(paths: list[str], names: tuple[str, ...]) -> set[str]:
 
 
 def make_groups(ir: IR, opts: Options) -> dict[str, Group]:
-    paths = group_paths(ir)
-    scopes = {s.path: s for s in ir.scopes.values()}
-    chosen = expanded(paths, opts.expand)
+    chosen = expanded([s.path for s in ir.scopes.values()], opts.expand)
 
-    def is_open(path: str) -> bool:
+    def is_open(scope: Scope) -> bool:
         """Op level opens everything; `--expand X` opens X, all inside it, and all around it."""
-        scope = scopes.get(path)
-        return (opts.level == "op" or (scope is not None and scope.kind in CONTAINERS)
+        path = scope.path
+        return (opts.level == "op" or scope.kind in CONTAINERS
                 or any(path == e or path.startswith(e + "/") or e.startswith(path + "/") for e in chosen))
 
-    return {p: Group(p, scopes.get(p), is_open(p)) for p in paths}
+    return {s.path: Group(s.path, s, is_open(s)) for s in ir.scopes.values()}
 
 
 def owner_of(nid: str, groups: dict[str, Group]) -> str:

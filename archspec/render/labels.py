@@ -84,12 +84,10 @@ def error_lines(ir: IR, box: Box) -> list[str]:
 def kind_text(ir: IR, group: Group) -> str | None:
     """The block template and its arguments, or what kind of scope the group is."""
     s = group.scope
-    if s is None:
-        return None
     if s.kind == "block" and s.block:
         return args_text(s.block, s.args)
     if s.kind == "repeat":
-        return f"repeat ×{sum(1 for m in ir.scopes if m[:-1] == s.module)}"
+        return f"repeat ×{sum(1 for at in ir.scopes if at[:-1] == s.at)}"
     if s.kind == "aux":
         weight = next(h.loss_weight for h in ir.heads if f"{h.output}/".startswith(group.path + "/"))
         head = f"auxiliary head · training only · loss ×{weight:g}"

@@ -58,13 +58,13 @@ class Overlay:
 
 @dataclass(frozen=True)
 class Group:
-    """A path prefix shared by several IR nodes: a block instance, a branch, a seq, a head.
+    """One of the IR's scopes, as drawn: a block instance, a seq, a head, a merge's branches.
 
     `open` groups are drawn as clusters around their contents; closed ones as one box.
     """
 
     path: str
-    scope: Scope | None
+    scope: Scope
     open: bool
 
     @property

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Literal
 
-from archspec.ir.graph import IR
+from archspec.ir.graph import IR, MODULES
 from archspec.ops import REGISTRY
 from archspec.render.model import Box, Group, Overlay, Picture
 
@@ -92,7 +92,7 @@ def box_style(ir: IR, pic: Picture, box: Box, palette: Palette, overlay: Overlay
 
 def cluster_style(ir: IR, group: Group, palette: Palette) -> dict[str, str]:
     scope = group.scope
-    if scope is None:
+    if scope.kind not in MODULES:
         return {"style": "dotted", "color": "#888888", "fontsize": "9", "fontcolor": "#666666"}
     if scope.kind == "aux":
         return {"style": "dashed,filled", "color": AUX_LINE, "fillcolor": "#fafafa", "fontsize": "11"}
@@ -108,7 +108,7 @@ def legend(ir: IR, pic: Picture, palette: Palette, clusters: list[Group], edge_k
     boxes = list(pic.boxes.values())
     ops = dict.fromkeys(ir[b.output].op for b in boxes if b.kind == "op")
     scopes = [pic.groups[b.id].scope for b in boxes if b.kind == "group"] + [c.scope for c in clusters]
-    blocks = dict.fromkeys(s.block for s in scopes if s is not None and s.kind == "block" and s.block)
+    blocks = dict.fromkeys(s.block for s in scopes if s.kind == "block" and s.block)
     marks = []
     if any(len(b.instances) > 1 for b in boxes):
         marks.append("double border, ×N: N identical consecutive blocks")

@@ -38,11 +38,11 @@ def rows(ir: IR, depth: str = "op") -> list[Row]:
     out: list[Row] = []
     for name, members in ir.top_level().items():
         last = ir[members[-1]]
-        scope = ir.scopes.get((name,))
+        scope = ir.modules.get((name,))
         if scope is None:
             kind = REGISTRY[last.op].label(last.args)
         elif scope.kind == "repeat":
-            inner = [s for m, s in ir.scopes.items() if len(m) == 2 and m[0] == name]
+            inner = [s for m, s in ir.modules.items() if len(m) == 2 and m[0] == name]
             kind = f"{'/'.join(sorted({str(s.block) for s in inner}))} ×{len(inner)}"
         else:
             kind = scope.block or scope.kind

@@ -128,7 +128,7 @@ def box_json(ir: IR, pic: Picture, box: Box, specs: SpecDir, file: Path) -> dict
     group = pic.groups.get(box.id)
     if box.kind == "input":
         loc = ir[box.output].loc
-    elif group is not None and group.scope is not None:
+    elif group is not None:
         loc = group.scope.loc
     else:
         loc = ir[box.output].loc
