@@ -10,6 +10,17 @@ check the scale multipliers apply, report, check the graph and each scope's unit
 attach the aux heads. Inference and the limits follow as passes over the IR
 (`archspec/ir/infer.py`, `archspec/ir/budget.py`).
 
+`${...}` substitution and `defaults:` stay inside `expand` rather than being passes over
+the IR, because the IR's shape depends on them: an item's keys are substituted before its
+kind is known (`op:` is read from the substituted keys), a repeat's substituted `times:`
+decides how many instances exist, and an instance's params — the caller's substituted
+values, type-checked as they bind — are the environment its own items are substituted in.
+That environment lives only in the walk's `Ctx`; nodes do not keep it (only `PendingArgs`
+does, for the few arguments that wait for the input shape). A kind's `defaults:` are
+substituted in that same environment (a default may read a block param), so merging them
+later would mean carrying every op's environment into a pass, and their validation with it,
+which would also reorder the problems the walk collects in spec order.
+
 Inside a block, `inputs: [input]` names the block's own input (at the top level, the
 network's: the network is the outermost block); `input` is reserved as a node name, so it
 cannot collide. An op argument reading `${input.c}` / `.h` / `.w` is validated during
