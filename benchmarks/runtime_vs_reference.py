@@ -37,7 +37,7 @@ def _tv(name: str, **kw: Any) -> Callable[[], nn.Module]:
     def make() -> nn.Module:
         import torchvision.models as tv
 
-        return getattr(tv, name)(weights=None, init_weights=False, **kw)
+        return getattr(tv, name)(weights=None, **kw)
     return make
 
 
@@ -50,10 +50,16 @@ def _timm(name: str) -> Callable[[], nn.Module]:
 
 
 REFERENCES: dict[str, tuple[Callable[[], nn.Module], int]] = {
-    "googlenet#torchvision": (_tv("googlenet", aux_logits=True), 224),
-    "inception_v3": (_tv("inception_v3", aux_logits=True), 299),
+    "googlenet#torchvision": (_tv("googlenet", aux_logits=True, init_weights=False), 224),
+    "inception_v3": (_tv("inception_v3", aux_logits=True, init_weights=False), 299),
     "inception_v4": (_timm("inception_v4"), 299),
     "inception_resnet_v2": (_timm("inception_resnet_v2"), 299),
+    "resnet50": (_tv("resnet50"), 224),
+    "mobilenet_v2": (_tv("mobilenet_v2"), 224),
+    "mobilenet_v3_large": (_tv("mobilenet_v3_large"), 224),
+    "efficientnet_b0": (_timm("efficientnet_b0"), 224),
+    "seresnet50": (_timm("seresnet50"), 224),
+    "xception": (_timm("legacy_xception"), 299),
 }
 """spec → (reference constructor, input side)."""
 
