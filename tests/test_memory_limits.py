@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
 import pytest
-import torch  # noqa: F401 - imported up front, so the timing below measures build alone
-
 import archspec
 from archspec import Limits
 from archspec.errors import ArchspecError
@@ -47,12 +44,13 @@ def test_terabytes_of_weights_refused_at_the_largest_op(write_spec):
     assert "--max-param-bytes 3726GiB" in p.hint and "Limits(max_param_bytes=...)" in p.hint
 
 
-def test_build_refuses_an_unchecked_ir_before_allocating(write_spec):
+def test_build_refuses_an_unchecked_ir_before_allocating(write_spec, monkeypatch):
+    from archspec.torch_backend import build
+
     ir = archspec.analyze(write_spec(TERABYTES))  # analyze does not enforce limits; build must
-    start = time.perf_counter()
+    monkeypatch.setattr(build, "_Builder", None)  # constructing a module at all would fail
     with pytest.raises(ArchspecError, match="the weights need 3.6 TiB"):
         archspec.build(ir)
-    assert time.perf_counter() - start < 1
 
 
 def test_activation_limit_points_at_the_input(write_spec):

@@ -3,8 +3,6 @@ the limits of expansion and nesting, strict values, and the messages of common s
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import torch
 
@@ -146,11 +144,6 @@ def chain(n: int) -> str:
     return HEAD + "\n".join(lines) + f"\nnetwork:\n  - top: {{op: b{n}}}\n"
 
 
-SLOW_MACHINE_S = 30
-"""A loose bound on wall time (the machine is shared; about 1 s alone); the expansion count
-is the exact measure."""
-
-
 @pytest.fixture
 def expansions(monkeypatch) -> list[int]:
     """Counts the items lowering expands."""
@@ -161,19 +154,15 @@ def expansions(monkeypatch) -> list[int]:
 
 
 def test_doubling_blocks_stop_at_the_op_limit(write_spec, expansions):
-    t0 = time.perf_counter()
     p = first_error(write_spec, doubling(25))
-    assert time.perf_counter() - t0 < SLOW_MACHINE_S
     assert (p.loc.line, p.loc.col) == (6, 12) and p.message == "the network expands to more than 20,000 ops"
     # it stops at the 20,001st conv: 2 items per conv (instance, conv) plus the instances above, not 2**26
     assert 2 * lowering.MAX_OPS < len(expansions) < 3.5 * lowering.MAX_OPS
 
 
 def test_doubling_blocks_that_all_fail_stop_at_the_expansion_limit(write_spec, expansions):
-    t0 = time.perf_counter()
     with pytest.raises(ArchspecError) as info:
         archspec.check(write_spec(doubling(25, bad=True)))
-    assert time.perf_counter() - t0 < SLOW_MACHINE_S
     assert len(expansions) == lowering.MAX_EXPANSIONS + 1
     bias, limit = info.value.problems
     assert (bias.loc.line, bias.loc.col) == (6, 58)
@@ -205,19 +194,41 @@ def test_thirty_levels_build_and_run_forward(write_spec):
 
 # ---- item 12: build time linear in the number of scopes ----------------------------------------
 
-def test_build_is_linear_in_the_number_of_blocks(write_spec):
-    """8x the blocks costs about 8x the time (the quadratic builder took 64x). Loose bound: the
-    machine is shared, and torch's own module construction slows a little as memory grows.
-    benchmarks/build_scaling.py measures up to 16k blocks."""
+class CountedNodes(dict):
+    """An IR's node table that counts the records read from it: the exact measure of the
+    builder's work (benchmarks/build_scaling.py times it, up to 16k blocks)."""
+
+    reads = 0
+
+    def __getitem__(self, nid):
+        self.reads += 1
+        return super().__getitem__(nid)
+
+    def __iter__(self):
+        self.reads += len(self)
+        return super().__iter__()
+
+    def items(self):
+        self.reads += len(self)
+        return super().items()
+
+    def values(self):
+        self.reads += len(self)
+        return super().values()
+
+
+def test_build_reads_each_node_a_bounded_number_of_times(write_spec):
+    """8x the blocks is 8x the node reads; the quadratic builder (every scope filtered the whole
+    graph) read 64x."""
     spec = HEAD + "blocks:\n  u:\n    body: [c: {op: conv, out: 3, k: 1}]\nnetwork:\n  - r: {op: repeat, block: u, times: %d}\n"
-    times = {}
-    for n in (400, 400, 3200):  # the first build pays for torch's warm-up
+    reads = {}
+    for n in (200, 1600):
         ir = archspec.check(write_spec(spec % n, f"s{n}.yaml"))
-        t0 = time.perf_counter()
-        model = archspec.build(ir)
-        times[n] = time.perf_counter() - t0
+        ir.nodes = counted = CountedNodes(ir.nodes)
+        model = archspec.build(ir, device="meta")
         assert len(list(model.r.children())) == n
-    assert times[3200] / times[400] < 8 * 3
+        reads[n] = counted.reads
+    assert 7.9 < reads[1600] / reads[200] <= 8
 
 
 # ---- item 15: strict values --------------------------------------------------------------------

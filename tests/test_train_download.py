@@ -103,7 +103,9 @@ def test_a_server_that_stops_answering_times_out(tmp_path: Path, monkeypatch: py
             ensure("cifar10", tmp_path)
         took = time.monotonic() - start
     assert e.value.first.message == f"cannot download CIFAR-10 from {server.url}/cifar-10-python.tar.gz: no answer within 0.3 s"
-    assert len(server.ranges) == download.ATTEMPTS and took < 5
+    # a liveness bound, not a speed target: the configured 0.3 s was honoured, not the default
+    # 30 s (one attempt alone would take that long)
+    assert len(server.ranges) == download.ATTEMPTS and took < 30
     assert "check the network and run again" in (e.value.first.hint or "")
 
 
