@@ -2,8 +2,8 @@
 
 Each row is one registered kind: its inputs (arity), its arguments with their types and
 defaults (from the Args model's JSON Schema, so the table says what validation accepts),
-its `doc`, and its `example` with the shapes that `infer` gives it (tests/test_ops_meta.py
-checks the same example against torch). tests/test_docs.py fails when the table is stale.
+its `doc`, its `example` with the shapes that `infer` gives it (tests/test_ops_meta.py
+checks the same example against torch), and the ONNX operators it exports to. tests/test_docs.py fails when the table is stale.
 
     python scripts/op_table.py           # rewrite the table in docs/spec-language.md
     python scripts/op_table.py --check   # exit 1 if it is stale
@@ -89,11 +89,11 @@ def table() -> str:
     """The kinds a spec can write: the source op (the network's input) is placed by lowering."""
     from archspec.ops.base import placeable
 
-    rows = ["| op | inputs | arguments (type = default) | what it does | example: input → output |",
-            "|---|---|---|---|---|"]
+    rows = ["| op | inputs | arguments (type = default) | what it does | example: input → output | ONNX |",
+            "|---|---|---|---|---|---|"]
     for kind, op in sorted(placeable().items()):
         rows.append(f"| `{kind}` | {op.arity} | {arguments(op.Args.model_json_schema())} | {op.doc} | "
-                    f"{example_text(kind)} |")
+                    f"{example_text(kind)} | {op.onnx or '—'} |")
     return "\n".join(rows) + "\n"
 
 

@@ -15,7 +15,7 @@ from torch import nn
 
 import archspec
 from archspec.cli import main
-from archspec.ops.layers import ConvUnit
+from archspec.ops.layers import ConvNormAct
 from archspec.report.summary import rows
 from archspec.torch_backend.profile import profile_model
 
@@ -58,7 +58,7 @@ def test_activations_run_in_place_only_where_nothing_else_reads_their_input(writ
 
 def test_conv_unit_relus_are_in_place_like_torchvision():
     model = archspec.build(*SMALL_NET)
-    acts = [m.act for m in model.modules() if isinstance(m, ConvUnit)]
+    acts = [m.act for m in model.modules() if isinstance(m, ConvNormAct)]
     assert len(acts) == 59 and all(a.inplace for a in acts)  # torchvision: 57 BasicConv2d + 1 per aux head
 
 

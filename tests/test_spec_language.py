@@ -30,7 +30,7 @@ def test_module_names_follow_the_spec():
     names = {n for n, _ in model.named_parameters()}
     assert {"conv1.conv.weight", "mix.b3_2.conv.weight", "mix.pool_2.bn.bias", "res.res_1.r2.weight",
             "res.res_2.r1.conv.weight", "aux.fc.weight", "fc.bias"} <= names
-    assert "(b3_1): ConvUnit" in str(model)
+    assert "(b3_1): ConvNormAct" in str(model)
 
 
 def test_aux_heads_run_in_training_only():

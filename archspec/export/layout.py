@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Union
 
-from archspec.export.emitters import Call
+from archspec.ops.pysource import Call
 
 WIDTH = 88  # ruff's (and black's) default line length
 

@@ -10,40 +10,16 @@ from __future__ import annotations
 from typing import Callable
 
 from archspec.errors import ArchspecError, Problem
-from archspec.export.emitters import EMITTERS
 from archspec.export.source import identifier
 from archspec.ir.graph import IR, Node
+from archspec.ops import REGISTRY, Op
 from archspec.ops.base import pair
 
 Rule = Callable[[IR, Node], "tuple[str, str] | None"]  # node -> (message, hint) or None
 
-ONNX_OPS: dict[str, str] = {
-    # op kind -> the ONNX operators it becomes; an op kind missing here cannot be exported to ONNX
-    "conv": "Conv (+ BatchNormalization, activation)",
-    "batchnorm": "BatchNormalization",
-    "act": "Relu / Sigmoid / Tanh / Elu / LeakyRelu / HardSwish / HardSigmoid / Mish / Gelu (decomposed)",
-    "linear": "Gemm (+ activation)",
-    "maxpool": "MaxPool",
-    "avgpool": "AveragePool",
-    "gap": "GlobalAveragePool",
-    "adaptive_avgpool": "AveragePool (when the output size divides the input size)",
-    "lrn": "LRN",
-    "dropout": "nothing (identity in eval mode)",
-    "flatten": "Flatten / Reshape",
-    "identity": "nothing",
-    "concat": "Concat",
-    "add": "Add",
-    "residual": "Mul + Add (+ activation)",
-    "mul": "Mul (broadcasting)",
-    "layernorm": "LayerNormalization (between two Transposes on images)",
-    "layer_scale": "Mul",
-    "drop_path": "nothing (identity in eval mode)",
-    "channel_linear": "Transpose + MatMul (+ Add, activation) + Transpose",
-}
-
 
 def _onnx_mapping(ir: IR, d: Node) -> tuple[str, str] | None:
-    if d.op in ONNX_OPS:
+    if REGISTRY[d.op].onnx is not None:
         return None
     return (f"op {d.op!r} has no ONNX mapping", "export to exported-program, torchscript or python instead")
 
@@ -61,9 +37,9 @@ def _onnx_adaptive(ir: IR, d: Node) -> tuple[str, str] | None:
 
 
 def _python_emitter(ir: IR, d: Node) -> tuple[str, str] | None:
-    if d.op in EMITTERS:
+    if type(REGISTRY[d.op]).emit is not Op.emit:
         return None
-    return (f"op {d.op!r} has no python emitter", "add one to archspec/export/emitters.py")
+    return (f"op {d.op!r} has no python emitter", f"give {type(REGISTRY[d.op]).__module__} an `emit` method")
 
 
 def _python_names(ir: IR, d: Node) -> tuple[str, str] | None:

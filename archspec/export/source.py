@@ -20,9 +20,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Union
 
-from archspec.export.emitters import EMITTERS, HELPERS, Call
+from archspec.export.helpers import helper_source
 from archspec.export.layout import flat, lay_out
 from archspec.ir.graph import IR
+from archspec.ops import REGISTRY
+from archspec.ops.pysource import Call
 
 Number = Union[int, float]
 
@@ -141,7 +143,7 @@ class _Drafter:
     def _leaf(self, draft: Draft, nid: str, var: dict[str, str], taken: set[str],
               target: list[tuple[str, Union[str, Call], str]]) -> None:
         d = self.ir[nid]
-        e = EMITTERS[d.op](d.args, self.ir.in_shapes(nid), self.ir.shape(nid))
+        e = REGISTRY[d.op].emit(d.args, self.ir.in_shapes(nid), self.ir.shape(nid))
         v = _local(d.name, taken)
         rename = {k: f"{{{v}__{k}}}" for k in e.slots}
         for k, value in e.slots.items():
@@ -217,9 +219,9 @@ class _Writer:
                   "strict=True.",
                   '"""', "", "import torch", "import torch.nn.functional as F", "from torch import nn", ""]
         # the helpers call F.pad / F.layer_norm too
-        if not any(re.search(r"\bF\.\w+\(", c) for c in self.classes + [HELPERS[h] for h in self.helpers]):
+        if not any(re.search(r"\bF\.\w+\(", c) for c in self.classes + [helper_source(h) for h in self.helpers]):
             header.remove("import torch.nn.functional as F")
-        parts = ["\n".join(header)] + [HELPERS[h] for h in sorted(self.helpers)] + self.classes
+        parts = ["\n".join(header)] + [helper_source(h) for h in sorted(self.helpers)] + self.classes
         return "\n\n".join(p.rstrip("\n") + "\n" for p in parts)
 
     def _decide(self, g: Group) -> None:

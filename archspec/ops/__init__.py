@@ -12,7 +12,7 @@ from importlib import import_module
 
 from archspec.ops.base import REGISTRY, Cost, Op, Shape, ShapeError, fmt_shape
 
-HELPERS = frozenset({"base", "layers", "pooling"})  # layers imports torch, so discovery must never load it
+HELPERS = frozenset({"base", "layers", "pooling", "pysource"})  # layers imports torch, so discovery must never load it
 
 
 def discover(package: str, path: Iterable[str], helpers: frozenset[str]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from archspec.ops.base import Example, Op, OpArgs, Pair, Shape, ShapeError, need_chw, pair, register
+from archspec.ops.pysource import Call, Emit, size_text
 
 
 class AdaptiveArgs(OpArgs):
@@ -18,6 +19,7 @@ class AdaptiveAvgPool(Op):
     color = "#d9ead3"
     doc = "adaptive average pooling to size H×W"
     example = Example(((4, 7, 7),), {"size": [2, 3]})
+    onnx = "AveragePool (when the output size divides the input size)"
 
     def infer(self, a: AdaptiveArgs, ins: list[Shape]) -> Shape:
         c, h, w = need_chw(self.kind, ins[0])
@@ -35,3 +37,6 @@ class AdaptiveAvgPool(Op):
         from torch import nn
 
         return nn.AdaptiveAvgPool2d(pair(a.size))
+
+    def emit(self, a: AdaptiveArgs, ins: list[Shape], out: Shape) -> Emit:
+        return Emit(module=Call("nn.AdaptiveAvgPool2d", (size_text(a.size),)))

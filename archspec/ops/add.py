@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from archspec.ops.base import Example, Op, OpArgs, Shape, ShapeError, fmt_shape, register
+from archspec.ops.pysource import Emit, each_input
 
 
 @register
@@ -15,6 +16,7 @@ class Add(Op):
     color = "#fce5cd"
     doc = "sum inputs of identical shape"
     example = Example(((4, 5, 5), (4, 5, 5), (4, 5, 5)))
+    onnx = "Add"
 
     def infer(self, a: OpArgs, ins: list[Shape]) -> Shape:
         if len(set(ins)) != 1:
@@ -26,3 +28,6 @@ class Add(Op):
         from archspec.ops.layers import Add as AddModule
 
         return AddModule()
+
+    def emit(self, a: OpArgs, ins: list[Shape], out: Shape) -> Emit:
+        return Emit(inline=" + ".join(each_input(len(ins))))

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, Strict
+
+if TYPE_CHECKING:
+    from archspec.ops.pysource import Emit
 
 Shape = tuple[int, ...]
 
@@ -85,6 +88,8 @@ class Op:
     color: ClassVar[str] = "#eeeeee"
     doc: ClassVar[str] = ""
     example: ClassVar[Example | None] = None  # every op with inputs has one (a test says so)
+    onnx: ClassVar[str | None] = None
+    """The ONNX operators it becomes, for the op table; None: `export --format onnx` refuses it."""
 
     def infer(self, a: Any, ins: list[Shape]) -> Shape:
         return ins[0]
@@ -93,6 +98,11 @@ class Op:
         return Cost()
 
     def build(self, a: Any, ins: list[Shape], out: Shape) -> Any:
+        raise NotImplementedError
+
+    def emit(self, a: Any, ins: list[Shape], out: Shape) -> "Emit":
+        """Its PyTorch source (`archspec.ops.pysource`), for `export --format python`; an op
+        that does not override it is refused there with its place."""
         raise NotImplementedError
 
     def label(self, a: Any) -> str:
@@ -157,13 +167,15 @@ def resolve_padding(kind: str, padding: Any, k: tuple[int, int], stride: tuple[i
 
 
 def tf_same_pads(size: tuple[int, ...], k: tuple[int, int], s: tuple[int, int],
-                 d: tuple[int, int] = (1, 1)) -> tuple[tuple[int, int], tuple[int, int]]:
-    """TF's 'SAME' padding per axis, (before, after): total = max((ceil(n/s) - 1)·s + eff - n, 0)."""
+                 d: tuple[int, int] = (1, 1)) -> tuple[int, int, int, int]:
+    """TF's 'SAME' padding in F.pad's order (left, right, top, bottom): per axis, the total is
+    max((ceil(n/s) - 1)·s + eff - n, 0), its odd pixel after."""
     out = []
     for i in range(2):
         total = max((-(-size[i] // s[i]) - 1) * s[i] + d[i] * (k[i] - 1) + 1 - size[i], 0)
         out.append((total // 2, total - total // 2))
-    return out[0], out[1]
+    (top, bottom), (left, right) = out
+    return (left, right, top, bottom)
 
 
 def window_out(kind: str, size: int, k: int, s: int, p: int | str, d: int, ceil: bool, axis: str) -> int:

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import Field
 
 from archspec.ops.base import Cost, Example, Op, OpArgs, Shape, register
+from archspec.ops.pysource import Call, Emit, norm_kwargs
 
 
 class BatchNormArgs(OpArgs):
@@ -26,6 +27,7 @@ class BatchNorm(Op):
     color = "#fff2cc"
     doc = "batch normalisation over channels (C×H×W) or features (F); momentum as PyTorch's (0.1)"
     example = Example(((4, 5, 5),), {"eps": 0.001})
+    onnx = "BatchNormalization"
 
     def cost(self, a: BatchNormArgs, ins: list[Shape], out: Shape) -> Cost:
         c = ins[0][0]
@@ -36,3 +38,7 @@ class BatchNorm(Op):
 
         cls = nn.BatchNorm2d if len(ins[0]) == 3 else nn.BatchNorm1d
         return cls(ins[0][0], eps=a.eps, momentum=a.momentum, affine=a.affine)
+
+    def emit(self, a: BatchNormArgs, ins: list[Shape], out: Shape) -> Emit:
+        cls = "nn.BatchNorm2d" if len(ins[0]) == 3 else "nn.BatchNorm1d"
+        return Emit(module=Call(cls, ("{in}", *norm_kwargs(a.eps, a.momentum, a.affine))), slots={"in": ins[0][0]})

@@ -11,6 +11,7 @@ from typing import Any
 
 from archspec.ops.base import Cost, Example, Op, Shape, need_chw, register
 from archspec.ops.linear import LinearArgs as ChannelLinearArgs  # the same arguments as `linear`
+from archspec.ops.pysource import Call, Emit, act_module
 
 
 @register
@@ -20,6 +21,7 @@ class ChannelLinear(Op):
     color = "#d9d2e9"
     doc = "linear map C → out at every position of C×H×W (a 1×1 conv with nn.Linear's weight layout)"
     example = Example(((4, 5, 5),), {"out": 6, "act": "gelu"})
+    onnx = "Transpose + MatMul (+ Add, activation) + Transpose"
 
     def infer(self, a: ChannelLinearArgs, ins: list[Shape]) -> Shape:
         _, h, w = need_chw("channel_linear", ins[0])
@@ -37,3 +39,8 @@ class ChannelLinear(Op):
         from archspec.ops.layers import activation
 
         return ChannelLinearModule(ins[0][0], a.out, a.bias, activation(a.act))
+
+    def emit(self, a: ChannelLinearArgs, ins: list[Shape], out: Shape) -> Emit:
+        act = "None" if a.act == "none" else act_module(a.act)
+        return Emit(module=Call("ChannelLinear", ("{in}", "{out}", repr(a.bias), act)),
+                    slots={"in": ins[0][0], "out": a.out}, helpers=("ChannelLinear",))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from archspec.ops.base import Example, Op, OpArgs, Shape, ShapeError, fmt_shape, register
+from archspec.ops.pysource import Call, Emit, each_input
 
 
 @register
@@ -15,6 +16,7 @@ class Concat(Op):
     color = "#fce5cd"
     doc = "concatenate inputs along channels; spatial sizes must agree"
     example = Example(((3, 5, 5), (4, 5, 5), (2, 5, 5)))
+    onnx = "Concat"
 
     def infer(self, a: OpArgs, ins: list[Shape]) -> Shape:
         ranks = {len(s) for s in ins}
@@ -28,3 +30,6 @@ class Concat(Op):
         from archspec.ops.layers import Concat as ConcatModule
 
         return ConcatModule()
+
+    def emit(self, a: OpArgs, ins: list[Shape], out: Shape) -> Emit:
+        return Emit(inline=Call("torch.cat", (Call("[", each_input(len(ins))), "1")))

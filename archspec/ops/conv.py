@@ -13,6 +13,7 @@ from pydantic import Field
 
 from archspec.ops.base import (ActName, Cost, Example, Op, OpArgs, Padding, Pair, PosInt, Shape, ShapeError,
                                kernel_text, need_chw, pair, register, resolve_padding, tf_same_pads, window_out)
+from archspec.ops.pysource import Call, Emit, act_module, norm_kwargs, pads_arg, size_text
 
 
 class BatchNormCfg(OpArgs):
@@ -49,6 +50,7 @@ class Conv(Op):
            "output size floor((H + 2p − d(k−1) − 1)/s) + 1")
     example = Example(((4, 9, 9),), {"out": 6, "k": [1, 3], "stride": 2, "padding": "tf_same", "groups": 2,
                                      "bias": False, "norm": "batchnorm", "act": "relu"})
+    onnx = "Conv (+ BatchNormalization, activation)"
 
     def infer(self, a: ConvArgs, ins: list[Shape]) -> Shape:
         c, h, w = need_chw("conv", ins[0])
@@ -79,12 +81,12 @@ class Conv(Op):
     def build(self, a: ConvArgs, ins: list[Shape], out: Shape) -> Any:
         from torch import nn
 
-        from archspec.ops.layers import Conv2dSame, ConvUnit, activation
+        from archspec.ops.layers import Conv2dSame, ConvNormAct, activation
 
         k, s, d = pair(a.k), pair(a.stride), pair(a.dilation)
         p = resolve_padding("conv", a.padding, k, s, d)
         if p == "tf_same":
-            conv: nn.Conv2d = Conv2dSame(ins[0][0], a.out, k, s, 0, d, a.groups, bias=a.bias,
+            conv: nn.Conv2d = Conv2dSame(ins[0][0], a.out, k, s, d, a.groups, bias=a.bias,
                                          pads=tf_same_pads(ins[0][1:], k, s, d))
         else:
             conv = nn.Conv2d(ins[0][0], a.out, k, s, p, d, a.groups, bias=a.bias)
@@ -92,4 +94,32 @@ class Conv(Op):
         if norm is None and a.act == "none":
             return conv
         bn = None if norm is None else nn.BatchNorm2d(a.out, eps=norm.eps, momentum=norm.momentum, affine=norm.affine)
-        return ConvUnit(conv, bn, activation(a.act, inplace=True))  # its input is this unit's own
+        return ConvNormAct(conv, bn, activation(a.act, inplace=True))  # its input is this unit's own
+
+    def emit(self, a: ConvArgs, ins: list[Shape], out: Shape) -> Emit:
+        k, s, d = pair(a.k), pair(a.stride), pair(a.dilation)
+        p = resolve_padding("conv", a.padding, k, s, d)
+        args = ["{in}", "{out}", size_text(a.k)]
+        if s != (1, 1):
+            args.append(f"stride={size_text(a.stride)}")
+        if p == "tf_same":
+            args.append(pads_arg(tf_same_pads(ins[0][1:], k, s, d)))
+        elif p != (0, 0):
+            args.append(f'padding="{p}"' if isinstance(p, str) else f"padding={size_text(list(p))}")
+        if d != (1, 1):
+            args.append(f"dilation={size_text(a.dilation)}")
+        if a.groups != 1:
+            args.append(f"groups={a.groups}")
+        if not a.bias:
+            args.append("bias=False")
+        layer = Call("Conv2dSame" if p == "tf_same" else "nn.Conv2d", tuple(args))
+        slots: dict[str, int | float] = {"in": ins[0][0], "out": a.out}
+        norm = norm_cfg(a.norm)
+        same = ("Conv2dSame",) if p == "tf_same" else ()
+        if norm is None and a.act == "none":
+            return Emit(module=layer, slots=slots, helpers=same)
+        bn: str | Call = "None"
+        if norm is not None:
+            bn = Call("nn.BatchNorm2d", ("{out}", *norm_kwargs(norm.eps, norm.momentum, norm.affine)))
+        act = "None" if a.act == "none" else act_module(a.act)
+        return Emit(module=Call("ConvNormAct", (layer, bn, act)), slots=slots, helpers=("ConvNormAct", *same))

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import Field
 
 from archspec.ops.base import Example, Op, OpArgs, Shape, register
+from archspec.ops.pysource import Call, Emit
 
 
 class DropPathArgs(OpArgs):
@@ -24,6 +25,7 @@ class DropPath(Op):
     color = "#eeeeee"
     doc = "stochastic depth: zero a sample's branch with probability p in training (scaled by 1/(1-p)); identity in eval mode"
     example = Example(((4, 5, 5),), {"p": 0.2})
+    onnx = "nothing (identity in eval mode)"
 
     def label(self, a: DropPathArgs) -> str:
         return f"drop path {a.p:g}"
@@ -32,3 +34,6 @@ class DropPath(Op):
         from archspec.ops.layers import DropPath as DropPathModule
 
         return DropPathModule(a.p)
+
+    def emit(self, a: DropPathArgs, ins: list[Shape], out: Shape) -> Emit:
+        return Emit(module=Call("DropPath", ("{p}",)), slots={"p": a.p}, helpers=("DropPath",))

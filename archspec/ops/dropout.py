@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from archspec.ops.base import Example, Op, OpArgs, Shape, register
+from archspec.ops.pysource import Call, Emit
 
 
 class DropoutArgs(OpArgs):
@@ -20,6 +21,7 @@ class Dropout(Op):
     color = "#eeeeee"
     doc = "dropout with drop probability p"
     example = Example(((12,),), {"p": 0.2})
+    onnx = "nothing (identity in eval mode)"
 
     def label(self, a: DropoutArgs) -> str:
         return f"dropout {a.p:g}"
@@ -28,3 +30,6 @@ class Dropout(Op):
         from torch import nn
 
         return nn.Dropout(a.p)
+
+    def emit(self, a: DropoutArgs, ins: list[Shape], out: Shape) -> Emit:
+        return Emit(module=Call("nn.Dropout", ("p={p}",)), slots={"p": a.p})

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from archspec.ops.base import Example, Op, OpArgs, Shape, register
+from archspec.ops.pysource import Emit
 
 
 @register
@@ -15,6 +16,7 @@ class Flatten(Op):
     color = "#eeeeee"
     doc = "flatten to F = C·H·W features"
     example = Example(((4, 2, 3),))
+    onnx = "Flatten / Reshape"
 
     def infer(self, a: OpArgs, ins: list[Shape]) -> Shape:
         return (math.prod(ins[0]),)
@@ -23,3 +25,6 @@ class Flatten(Op):
         from torch import nn
 
         return nn.Flatten(1)
+
+    def emit(self, a: OpArgs, ins: list[Shape], out: Shape) -> Emit:
+        return Emit(inline="torch.flatten({x0}, 1)")

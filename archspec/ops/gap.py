@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from archspec.ops.base import Example, Op, OpArgs, Shape, need_chw, register
+from archspec.ops.pysource import Call, Emit
 
 
 @register
@@ -14,6 +15,7 @@ class GlobalAvgPool(Op):
     color = "#d9ead3"
     doc = "global average pooling: C×H×W → C×1×1"
     example = Example(((4, 5, 5),))
+    onnx = "GlobalAveragePool"
 
     def infer(self, a: OpArgs, ins: list[Shape]) -> Shape:
         return (need_chw(self.kind, ins[0])[0], 1, 1)
@@ -22,3 +24,6 @@ class GlobalAvgPool(Op):
         from torch import nn
 
         return nn.AdaptiveAvgPool2d(1)
+
+    def emit(self, a: OpArgs, ins: list[Shape], out: Shape) -> Emit:
+        return Emit(module=Call("nn.AdaptiveAvgPool2d", ("1",)))

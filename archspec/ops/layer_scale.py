@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from archspec.ops.base import Cost, Example, Op, OpArgs, Shape, register
+from archspec.ops.pysource import Call, Emit
 
 
 class LayerScaleArgs(OpArgs):
@@ -20,6 +21,7 @@ class LayerScale(Op):
     color = "#eeeeee"
     doc = "learnable per-channel scale γ (shape C×1×1 on images), initialised to init"
     example = Example(((4, 5, 5),), {"init": 0.1})
+    onnx = "Mul"
 
     def label(self, a: LayerScaleArgs) -> str:
         return f"layer scale {a.init:g}"
@@ -31,3 +33,6 @@ class LayerScale(Op):
         from archspec.ops.layers import LayerScale as LayerScaleModule
 
         return LayerScaleModule(ins[0], a.init)
+
+    def emit(self, a: LayerScaleArgs, ins: list[Shape], out: Shape) -> Emit:
+        return Emit(module=Call("LayerScale", (repr(tuple(ins[0])), repr(a.init))), helpers=("LayerScale",))

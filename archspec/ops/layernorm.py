@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import Field
 
 from archspec.ops.base import Cost, Example, Op, OpArgs, Shape, register
+from archspec.ops.pysource import Call, Emit
 
 
 class LayerNormArgs(OpArgs):
@@ -25,6 +26,7 @@ class LayerNorm(Op):
     color = "#fff2cc"
     doc = "layer normalisation over channels at each position (C×H×W) or over features (F)"
     example = Example(((4, 5, 5),), {"eps": 1e-6})
+    onnx = "LayerNormalization (between two Transposes on images)"
 
     def label(self, a: LayerNormArgs) -> str:
         return "layernorm"
@@ -39,3 +41,9 @@ class LayerNorm(Op):
 
         cls = LayerNorm2d if len(ins[0]) == 3 else nn.LayerNorm
         return cls(ins[0][0], eps=a.eps, elementwise_affine=a.affine)
+
+    def emit(self, a: LayerNormArgs, ins: list[Shape], out: Shape) -> Emit:
+        kw = ([f"eps={a.eps!r}"] if a.eps != 1e-5 else []) + ([] if a.affine else ["elementwise_affine=False"])
+        if len(ins[0]) == 3:
+            return Emit(module=Call("LayerNorm2d", ("{in}", *kw)), slots={"in": ins[0][0]}, helpers=("LayerNorm2d",))
+        return Emit(module=Call("nn.LayerNorm", ("{in}", *kw)), slots={"in": ins[0][0]})

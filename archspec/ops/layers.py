@@ -1,14 +1,15 @@
 """The few torch modules that op builders need beyond `torch.nn`.
 
-Imported only from `Op.build`, so the static stages never import torch.
+Imported only from `Op.build`, so the static stages never import torch. The classes an op's
+`emit` names are copied verbatim into exported Python files (`archspec/export/helpers.py`),
+so they use only `torch`, `nn` and `F`, and are laid out as `ruff format` leaves them.
 """
 
 from __future__ import annotations
 
 import inspect
-from typing import Any
-
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from archspec.ops.base import ACTIVATIONS
@@ -29,10 +30,12 @@ def can_inplace(cls: type) -> bool:
     return "inplace" in inspect.signature(cls).parameters
 
 
-class ConvUnit(nn.Module):
-    """conv → optional BatchNorm2d → optional activation, laid out like torchvision's BasicConv2d."""
+class ConvNormAct(nn.Module):
+    """conv -> optional BatchNorm2d -> optional activation (torchvision's BasicConv2d layout)."""
 
-    def __init__(self, conv: nn.Conv2d, bn: nn.Module | None, act: nn.Module | None) -> None:
+    def __init__(
+        self, conv: nn.Conv2d, bn: nn.Module | None, act: nn.Module | None
+    ) -> None:
         super().__init__()
         self.conv = conv
         self.bn = bn
@@ -48,9 +51,11 @@ class ConvUnit(nn.Module):
 
 
 class LinearAct(nn.Linear):
-    """nn.Linear followed by an activation, keeping nn.Linear's parameter names (`fc1.weight`)."""
+    """nn.Linear followed by an activation, keeping nn.Linear's parameter names."""
 
-    def __init__(self, in_features: int, out_features: int, bias: bool, act: nn.Module) -> None:
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool, act: nn.Module
+    ) -> None:
         super().__init__(in_features, out_features, bias=bias)
         self.act = act
 
@@ -99,25 +104,30 @@ class Mul(nn.Module):
 
 
 class LayerNorm2d(nn.LayerNorm):
-    """LayerNorm over the channels of a N×C×H×W tensor (torchvision's ConvNeXt LayerNorm2d)."""
+    """LayerNorm over the channels of a N x C x H x W tensor (ConvNeXt's LayerNorm2d)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x.permute(0, 2, 3, 1)
-        x = nn.functional.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
         return x.permute(0, 3, 1, 2)
 
 
 class LayerScale(nn.Module):
+    """A learnable per-channel scale, named as torchvision's ConvNeXt names its gamma."""
+
     def __init__(self, shape: tuple[int, ...], init: float) -> None:
         super().__init__()
-        # named as torchvision's ConvNeXt names its γ, so its weights import by name
-        self.layer_scale = nn.Parameter(torch.full((shape[0],) + (1,) * (len(shape) - 1), init))
+        self.layer_scale = nn.Parameter(
+            torch.full((shape[0],) + (1,) * (len(shape) - 1), init)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * self.layer_scale
 
 
 class DropPath(nn.Module):
+    """Stochastic depth: drops a whole sample's branch in training."""
+
     def __init__(self, p: float) -> None:
         super().__init__()
         self.p = p
@@ -133,38 +143,56 @@ class DropPath(nn.Module):
         return x * mask.div_(keep)
 
 
-def tf_pads(pads: tuple[tuple[int, int], tuple[int, int]]) -> tuple[int, int, int, int]:
-    """((top, bottom), (left, right)) as F.pad's (left, right, top, bottom)."""
-    (t, b), (left, right) = pads
-    return (left, right, t, b)
-
-
 class Conv2dSame(nn.Conv2d):
-    """nn.Conv2d after TF's asymmetric 'SAME' padding (timm's Conv2dSame, with static pads)."""
+    """nn.Conv2d after TensorFlow's asymmetric 'SAME' padding (timm's Conv2dSame), with the
+    pads fixed for one input size, in F.pad's order (left, right, top, bottom)."""
 
-    def __init__(self, *args: Any, pads: tuple[tuple[int, int], tuple[int, int]], **kw: Any) -> None:
-        super().__init__(*args, **kw)
-        self.pads = tf_pads(pads)
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        dilation: int | tuple[int, int] = 1,
+        groups: int = 1,
+        bias: bool = True,
+        *,
+        pads: tuple[int, int, int, int],
+    ) -> None:
+        super().__init__(
+            in_channels, out_channels, kernel_size, stride, 0, dilation, groups, bias
+        )
+        self.pads = pads
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(nn.functional.pad(x, self.pads))
+        return super().forward(F.pad(x, self.pads))
 
 
 class MaxPool2dSame(nn.MaxPool2d):
-    """nn.MaxPool2d after TF's 'SAME' padding with -inf, so a pad never wins the max."""
+    """nn.MaxPool2d after TensorFlow's 'SAME' padding with -inf, so a pad never wins the max
+    (left, right, top, bottom)."""
 
-    def __init__(self, *args: Any, pads: tuple[tuple[int, int], tuple[int, int]], **kw: Any) -> None:
-        super().__init__(*args, **kw)
-        self.pads = tf_pads(pads)
+    def __init__(
+        self,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] | None = None,
+        ceil_mode: bool = False,
+        *,
+        pads: tuple[int, int, int, int],
+    ) -> None:
+        super().__init__(kernel_size, stride, ceil_mode=ceil_mode)
+        self.pads = pads
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(nn.functional.pad(x, self.pads, value=float("-inf")))
+        return super().forward(F.pad(x, self.pads, value=float("-inf")))
 
 
 class ChannelLinear(nn.Linear):
-    """nn.Linear over the channels of N×C×H×W (channels-last inside), then an optional activation."""
+    """nn.Linear over the channels of N x C x H x W, then an optional activation."""
 
-    def __init__(self, in_features: int, out_features: int, bias: bool, act: nn.Module | None) -> None:
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool, act: nn.Module | None
+    ) -> None:
         super().__init__(in_features, out_features, bias=bias)
         self.act = act
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from archspec.ops.base import ActName, Cost, Example, Op, OpArgs, PosInt, Shape, ShapeError, fmt_shape, register
+from archspec.ops.pysource import Call, Emit, act_module
 
 
 class LinearArgs(OpArgs):
@@ -20,6 +21,7 @@ class Linear(Op):
     color = "#d9d2e9"
     doc = "fully connected layer F → out"
     example = Example(((12,),), {"out": 5, "act": "relu"})
+    onnx = "Gemm (+ activation)"
 
     def infer(self, a: LinearArgs, ins: list[Shape]) -> Shape:
         if len(ins[0]) != 1:
@@ -42,3 +44,10 @@ class Linear(Op):
         if act is None:
             return nn.Linear(ins[0][0], a.out, bias=a.bias)
         return LinearAct(ins[0][0], a.out, a.bias, act)
+
+    def emit(self, a: LinearArgs, ins: list[Shape], out: Shape) -> Emit:
+        slots: dict[str, int | float] = {"in": ins[0][0], "out": a.out}
+        if a.act == "none":
+            return Emit(module=Call("nn.Linear", ("{in}", "{out}", *([] if a.bias else ["bias=False"]))), slots=slots)
+        return Emit(module=Call("LinearAct", ("{in}", "{out}", repr(a.bias), act_module(a.act))), slots=slots,
+                    helpers=("LinearAct",))

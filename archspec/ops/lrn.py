@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from archspec.ops.base import Example, Op, OpArgs, PosInt, Shape, need_chw, register
+from archspec.ops.pysource import Call, Emit
 
 
 class LRNArgs(OpArgs):
@@ -23,6 +24,7 @@ class LRN(Op):
     color = "#fff2cc"
     doc = "local response normalisation across channels"
     example = Example(((6, 5, 5),), {"size": 3})
+    onnx = "LRN"
 
     def infer(self, a: LRNArgs, ins: list[Shape]) -> Shape:
         return need_chw("lrn", ins[0])
@@ -34,3 +36,7 @@ class LRN(Op):
         from torch import nn
 
         return nn.LocalResponseNorm(a.size, a.alpha, a.beta, a.k)
+
+    def emit(self, a: LRNArgs, ins: list[Shape], out: Shape) -> Emit:
+        kw = [f"alpha={a.alpha!r}", f"beta={a.beta!r}", f"k={a.k!r}"]
+        return Emit(module=Call("nn.LocalResponseNorm", (str(a.size), *kw)))

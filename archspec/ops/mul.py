@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from archspec.ops.base import Example, Op, OpArgs, Shape, ShapeError, fmt_shape, register
+from archspec.ops.pysource import Emit, each_input
 
 
 @register
@@ -19,6 +20,7 @@ class Mul(Op):
     color = "#fce5cd"
     doc = "element-wise product of its inputs, broadcasting dimensions of size 1 (C×H×W · C×1×1)"
     example = Example(((4, 5, 5), (4, 1, 1)))
+    onnx = "Mul (broadcasting)"
 
     def infer(self, a: OpArgs, ins: list[Shape]) -> Shape:
         shown = ", ".join(fmt_shape(s) for s in ins)
@@ -38,3 +40,6 @@ class Mul(Op):
         from archspec.ops.layers import Mul as MulModule
 
         return MulModule()
+
+    def emit(self, a: OpArgs, ins: list[Shape], out: Shape) -> Emit:
+        return Emit(inline=" * ".join(each_input(len(ins))))

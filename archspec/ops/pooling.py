@@ -1,4 +1,4 @@
-"""What max and average pooling share: the window arguments, the shape rule, the label."""
+"""What max and average pooling share: the window arguments, the shape rule, the label, the source."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pydantic import Field
 
 from archspec.ops.base import (Op, OpArgs, Padding, Pair, Shape, ShapeError, kernel_text, need_chw, pair,
                                resolve_padding, window_out)
+from archspec.ops.pysource import size_text
 
 
 class PoolArgs(OpArgs):
@@ -53,3 +54,15 @@ class Pool(Op):
 
     def label(self, a: Any) -> str:
         return f"{self.kind} {kernel_text(a.k, list(a.strides))}"
+
+    def window_args(self, a: PoolArgs) -> list[str]:
+        """The window's constructor arguments as source, for `emit` (TF's 'SAME' pads are not among them)."""
+        args = [size_text(a.k)]
+        if a.strides != pair(a.k):
+            args.append(f"stride={size_text(list(a.strides))}")
+        padding = self.padding(a)
+        if padding != (0, 0):
+            args.append(f"padding={size_text(list(padding))}")
+        if a.ceil_mode:
+            args.append("ceil_mode=True")
+        return args

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import Field
 
 from archspec.ops.base import ActName, Example, Op, OpArgs, Shape, ShapeError, fmt_shape, register
+from archspec.ops.pysource import Emit, FUNCTIONAL
 
 
 class ResidualArgs(OpArgs):
@@ -26,6 +27,7 @@ class Residual(Op):
     color = "#fce5cd"
     doc = "residual merge: input + scale · body(input), then act; the body must keep the input's shape"
     example = Example(((4, 5, 5), (4, 5, 5)), {"scale": 0.2, "act": "relu"})
+    onnx = "Mul + Add (+ activation)"
 
     def infer(self, a: ResidualArgs, ins: list[Shape]) -> Shape:
         body, shortcut = ins
@@ -44,3 +46,10 @@ class Residual(Op):
         from archspec.ops.layers import ScaledResidual, activation
 
         return ScaledResidual(a.scale, activation(a.act, inplace=True))  # on the fresh sum
+
+    def emit(self, a: ResidualArgs, ins: list[Shape], out: Shape) -> Emit:
+        # the compiled op computes body * scale + shortcut; the same operations give identical floats
+        expr = "{x0} * {scale} + {x1}" if a.scale != 1.0 else "{x0} + {x1}"
+        if a.act != "none":
+            expr = f"{FUNCTIONAL[a.act]}({expr})"
+        return Emit(inline=expr, slots={"scale": a.scale} if a.scale != 1.0 else {})

@@ -12,7 +12,7 @@ from typing import cast
 import torch
 from torch import nn
 
-from archspec.ops.layers import ConvUnit
+from archspec.ops.layers import ConvNormAct
 
 
 def optimize_for_inference(model: nn.Module, channels_last: bool = True, compile: bool = False) -> nn.Module:
@@ -22,7 +22,7 @@ def optimize_for_inference(model: nn.Module, channels_last: bool = True, compile
     out = copy.deepcopy(model).eval()
     with torch.no_grad():
         for unit in out.modules():
-            if isinstance(unit, ConvUnit) and isinstance(unit.bn, nn.BatchNorm2d):
+            if isinstance(unit, ConvNormAct) and isinstance(unit.bn, nn.BatchNorm2d):
                 unit.conv = fold_batchnorm(unit.conv, unit.bn)
                 unit.bn = None
     if channels_last:
