@@ -162,8 +162,7 @@ def _merged_order(a: list[str], b: list[str]) -> list[str]:
 
 
 def _block_costs(ir: IR) -> dict[str, tuple[tuple[int, ...], int, int]]:
-    return {name: (ir.shape(m[-1]), sum(ir[n].params for n in m), sum(ir[n].macs for n in m))
-            for name, m in ir.top_level().items()}
+    return {name: (ir.shape(m[-1]), (c := ir.cost_of(m)).params, c.macs) for name, m in ir.top_level().items()}
 
 
 def _costs(a: IR, b: IR) -> tuple[BlockCost, ...]:

@@ -272,12 +272,11 @@ class IR:
     def ok(self) -> bool:
         return self.error is None
 
+    def cost_of(self, nids: Sequence[str]) -> Cost:
+        """The summed params, buffers and MACs of some inferred nodes (a block's, a network's)."""
+        ds = [self.nodes[n] for n in nids]
+        return Cost(sum(d.params for d in ds), sum(d.buffers for d in ds), sum(d.macs for d in ds))
+
     def totals(self, include_heads: bool = True) -> dict[str, int]:
-        t = {"params": 0, "buffers": 0, "macs": 0}
-        for _, d in self.ops():
-            if d.head and not include_heads:
-                continue
-            t["params"] += d.params
-            t["buffers"] += d.buffers
-            t["macs"] += d.macs
-        return t
+        c = self.cost_of([nid for nid, d in self.ops() if include_heads or not d.head])
+        return {"params": c.params, "buffers": c.buffers, "macs": c.macs}

@@ -47,8 +47,8 @@ def rows(ir: IR, depth: str = "op") -> list[Row]:
         else:
             kind = scope.block or scope.kind
         path = scope.path if scope else members[-1]
-        out.append(Row(name, path, kind, ir.shape(members[-1]), sum(ir[m].params for m in members),
-                       sum(ir[m].buffers for m in members), sum(ir[m].macs for m in members), last.head))
+        c = ir.cost_of(members)
+        out.append(Row(name, path, kind, ir.shape(members[-1]), c.params, c.buffers, c.macs, last.head))
     return out
 
 

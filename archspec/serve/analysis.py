@@ -134,10 +134,10 @@ def box_json(ir: IR, pic: Picture, box: Box, specs: SpecDir, file: Path) -> dict
         loc = ir[box.output].loc
     d = ir[box.output]
     errors = [e for m in box.members if (e := ir[m].error) is not None]
+    cost = ir.cost_of(box.members)
     return {"kind": box.kind, "instances": len(box.instances) or 1,
             "shape": list(d.shape) if d.shape is not None else None,
-            "params": sum(ir[m].params for m in box.members),
-            "macs": sum(ir[m].macs for m in box.members),
+            "params": cost.params, "macs": cost.macs,
             "error": errors[0] if errors else None, **where(loc, specs, file)}
 
 
