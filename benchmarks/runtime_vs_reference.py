@@ -65,24 +65,6 @@ REFERENCES: dict[str, tuple[Callable[[], nn.Module], int]] = {
 """spec → (reference constructor, input side)."""
 
 
-def layer_scale_last(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """torchvision's CNBlock registers its γ before the block's layers, the spec after them
-    (where both apply it); pairing in order needs each γ moved behind its block's tensors."""
-    keys = list(state)
-
-    def place(key: str) -> float:
-        if not key.endswith(".layer_scale"):
-            return keys.index(key)
-        block = key.removesuffix("layer_scale") + "block."
-        return max(i for i, k in enumerate(keys) if k.startswith(block)) + 0.5
-    return {k: state[k] for k in sorted(keys, key=place)}
-
-
-STATE_ORDER: dict[str, Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]]] = {
-    "convnext_tiny": layer_scale_last,
-}
-"""spec → how its reference's state_dict is reordered for `load_reference_weights`."""
-
 PEAKS = {"H200": 989e12, "H100": 989e12, "GH200": 989e12, "B200": 2250e12, "A100": 312e12, "A10G": 70e12,
          "A10": 125e12, "L40S": 362e12, "L40": 181e12, "L4": 121e12, "RTX 4090": 165e12, "RTX 3090": 71e12,
          "RTX 3080": 59.5e12, "RTX A6000": 155e12, "V100": 125e12, "T4": 65e12}
@@ -151,7 +133,7 @@ def pair(spec: str) -> tuple[nn.Module, nn.Module, int, int]:
     ref = make()
     ir = archspec.check(spec)
     model = archspec.build(ir)
-    archspec.load_reference_weights(model, STATE_ORDER.get(spec, dict)(ref.state_dict()))
+    archspec.load_reference_weights(model, ref.state_dict())
     return model, ref, side, ir.totals()["macs"]
 
 

@@ -223,22 +223,6 @@ def test_mobilenet_v3_large_width_is_timms_family(width: float) -> None:
     assert ir.totals()["params"] == sum(p.numel() for p in ref.parameters())
 
 
-def layer_scale_last(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """torchvision's CNBlock registers its γ (`features.1.0.layer_scale`) before the block's
-    layers but applies it after them, where the spec computes it; modules that do not map by
-    name are paired in order, so each γ is moved behind its block's tensors (same keys, same
-    values: only the order of the mapping changes)."""
-    scales = {k.rpartition(".")[0]: k for k in state if k.endswith(".layer_scale")}
-    out: dict[str, torch.Tensor] = {}
-    for key in [k for k in state if not k.endswith(".layer_scale")]:
-        out[key] = state[key]
-        owner = key.rpartition(".block.")[0]
-        if owner in scales and key.startswith(owner + ".block.5."):
-            out[scales[owner]] = state[scales[owner]]
-    assert len(out) == len(state)
-    return out
-
-
 def test_convnext_tiny_torchvision():
     models = reference_library("torchvision.models")
     torch.manual_seed(0)
@@ -254,7 +238,7 @@ def test_convnext_tiny_torchvision():
                 m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.1)
     model = archspec.build(SPECS / "convnext_tiny.yaml")
     state = ref.state_dict()
-    mapping = archspec.load_reference_weights(model, layer_scale_last(state))
+    mapping = archspec.load_reference_weights(model, state)
     assert len(mapping.pairs) == len(state)
     assert sum(p.numel() for p in model.parameters()) == 28_589_128
     assert eval_diff(model, ref, torch.randn(2, 3, 224, 224)) <= TOL

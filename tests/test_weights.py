@@ -103,6 +103,35 @@ def test_structure_mismatch_names_both_modules(donor):
                  r"\[weight 63, ")
 
 
+class GammaFirst(nn.Module):
+    """torchvision ConvNeXt's CNBlock in small: its own γ registered ahead of its layers, applied after them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.layer_scale = nn.Parameter(torch.randn(4, 1, 1))
+        self.block = nn.Sequential(nn.Conv2d(4, 4, 3, padding=1), nn.BatchNorm2d(4))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.block(x) * self.layer_scale + x
+
+
+def test_a_modules_own_tensors_pair_after_its_submodules_when_order_fails(write_spec):
+    spec = write_spec("archspec: 1\nname: g\ninput: [4, 6, 6]\nnetwork:\n  - stage:\n      op: seq\n      body:\n"
+                      "        - b: {op: residual, body: [c: {op: conv, out: 4, k: 3, padding: 1, norm: batchnorm},\n"
+                      "                                   ls: {op: layer_scale}]}\n")
+    torch.manual_seed(0)
+    ref = nn.Sequential(GammaFirst()).eval()
+    ref[0].block[1].running_mean.normal_()
+    model = archspec.build(spec).eval()
+    assert list(ref.state_dict())[0] == "0.layer_scale"  # ahead of the conv it follows in forward
+    mapping = archspec.load_reference_weights(model, ref.state_dict())
+    assert [(p.target, p.source) for p in mapping.pairs if p.source in ("0.layer_scale", "0.block.0.weight")] == [
+        ("stage.c.conv.weight", "0.block.0.weight"), ("stage.ls.layer_scale", "0.layer_scale")]
+    x = torch.randn(2, 4, 6, 6)
+    with torch.no_grad():
+        assert torch.equal(model(x), ref(x))
+
+
 def test_shape_mismatch_by_name(donor):
     sd = dict(donor.state_dict())
     sd["fc.weight"] = torch.zeros(10, 1024)

@@ -5,7 +5,8 @@ Tensors are handled per owning module (`Mixed_5b.branch1x1.bn` holds `weight`, `
 it, so most modules map by name, and a module found by name must hold the same tensors with
 the same shapes. The rest — nn.Sequential indices such as `features.3` or `branch2.0` have
 no spec counterpart, since spec names are identifiers — map by structure: the remaining
-modules of both sides are paired in registration order under the same rule. Every tensor of
+modules of both sides are paired in registration order under the same rule (and, if that
+fails, with each reference module's own tensors after its submodules', see `map_state_dict`). Every tensor of
 both sides must be used exactly once; otherwise the error names both sides. Nothing is
 written to the model until the whole mapping has been verified, so a failed import leaves
 the model as it was.
@@ -115,7 +116,42 @@ def _pair_modules(target: Mapping[str, torch.Tensor], t_mod: str, t_keys: list[s
 
 
 def map_state_dict(target: Mapping[str, torch.Tensor], source: Mapping[str, torch.Tensor]) -> WeightMapping:
-    """Pair every target tensor with one source tensor; raise ArchspecError naming both sides otherwise."""
+    """Pair every target tensor with one source tensor; raise ArchspecError naming both sides otherwise.
+
+    A module's own tensors come before its children's in a state_dict, wherever its forward
+    applies them (torchvision ConvNeXt's per-block γ comes first, and the spec, like the
+    block, applies it last). When pairing in the given order fails, it is tried once more
+    with each module's own tensors after its children's; the first attempt's error stands
+    if that fails too."""
+    try:
+        return _pair_in_order(target, source)
+    except ArchspecError as first:
+        own_last = _own_tensors_last(source)
+        if list(own_last) == list(source):
+            raise
+        try:
+            return _pair_in_order(target, own_last)
+        except ArchspecError:
+            raise first from None
+
+
+def _own_tensors_last(sd: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """`sd` with each module's own tensors moved behind those of its submodules (post-order)."""
+    groups = _groups(list(sd))
+    names = [m for m, _ in groups]
+
+    last = []  # the index of each module's last submodule: a state_dict lists a subtree contiguously
+    for i, m in enumerate(names):
+        j = i
+        while j + 1 < len(names) and (m == "" or names[j + 1].startswith(m + ".")):
+            j += 1
+        last.append(j)
+    depth = [m.count(".") + (m != "") for m in names]
+    order = sorted(range(len(groups)), key=lambda i: (last[i], -depth[i]))
+    return {k: sd[k] for i in order for k in groups[i][1]}
+
+
+def _pair_in_order(target: Mapping[str, torch.Tensor], source: Mapping[str, torch.Tensor]) -> WeightMapping:
     s_by_name = dict(_groups(list(source)))
     pairs: list[Pair] = []
     rest: list[tuple[str, list[str]]] = []
