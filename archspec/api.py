@@ -38,13 +38,14 @@ def check(spec: str | Path | ResolvedSpec, overrides: list[str] | None = None, l
     `check` accepts, `train` accepts."""
     # archspec.train.resolve reads specs through this module, so it is imported here, not above;
     # it and the recipe model are torch-free
-    from archspec.train.resolve import check_recipe, resolve_run
+    from archspec.train.resolve import check_recipe, resolve_run, split_sets
 
-    if isinstance(spec, ResolvedSpec):
-        check_recipe(spec)
-        rs = spec
-    else:
-        rs = resolve_run(str(spec), list(overrides or [])).resolved
+    sets = list(overrides or [])
+    if isinstance(spec, ResolvedSpec) or not split_sets(sets)[1]:
+        rs = spec if isinstance(spec, ResolvedSpec) else load(str(spec), sets)
+        check_recipe(rs)
+    else:  # `--set train.*`: applied to the recipe tree before it is validated
+        rs = resolve_run(str(spec), sets).resolved
     ir = _verified(analyze(rs), limits)
     if rs.spec.features is not None:
         tap(ir, rs.spec.features, _feature_locs(rs))

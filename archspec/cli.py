@@ -15,19 +15,23 @@ import sys
 from typing import Sequence
 
 from archspec import __version__
-from archspec.commands import MODULES
+from archspec.commands import COMMANDS
 from archspec.errors import ArchspecError, did_you_mean, fail, os_error
 
 EXIT_USER_ERROR = 2
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The CLI's parser; with `command` (a name in COMMANDS), only that subcommand's, which parses
+    its arguments and words its help and errors the same, without importing the other commands."""
     ap = argparse.ArgumentParser(prog="archspec", description="A declarative architecture compiler for deep learning.")
     ap.add_argument("--version", action="version", version=f"archspec {__version__}")
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in MODULES:
-        mod = importlib.import_module(f"archspec.commands.{name}")
-        p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP)
+    for name, module in COMMANDS.items():
+        if command not in (None, name):
+            continue
+        mod = importlib.import_module(f"archspec.commands.{module}")
+        p = sub.add_parser(name, help=mod.HELP, description=mod.HELP)
         mod.configure(p)
         p.set_defaults(run=mod.run)
     return ap
@@ -50,7 +54,7 @@ def _discard_stdout() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        ap = parser()
+        ap = parser(argv[0] if argv and argv[0] in COMMANDS else None)
         _check_command(ap, argv)
         args = ap.parse_args(argv)
         rc = args.run(args)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
-import time
+import tempfile
 from pathlib import Path
+
+from static_latency import bytecode_env, wall
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_S = 0.3
@@ -27,12 +28,6 @@ def largest_spec() -> Path:
     return max(ROOT.glob("specs/*.yaml"), key=lambda p: archspec.check(p).graph.number_of_nodes())
 
 
-def wall(cmd: list[str]) -> float:
-    t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
-    return time.perf_counter() - t0
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=15)
@@ -41,11 +36,13 @@ def main() -> None:
     spec = args.spec or largest_spec()
     check = [sys.executable, "-m", "archspec", "check", str(spec)]
     empty = [sys.executable, "-c", "pass"]
-    wall(check)  # warm the file cache and the bytecode cache
-    a, b = [], []
-    for _ in range(args.runs):
-        a.append(wall(check))
-        b.append(wall(empty))
+    with tempfile.TemporaryDirectory() as tmp:
+        env = bytecode_env(f"{tmp}/pycache")
+        wall(check, env)  # warm the file cache and the bytecode cache
+        a, b = [], []
+        for _ in range(args.runs):
+            a.append(wall(check, env))
+            b.append(wall(empty, env))
     ca, cb = statistics.median(a), statistics.median(b)
     print(f"spec: {spec.relative_to(ROOT) if spec.is_absolute() else spec}")
     print(f"archspec check : median {ca * 1000:7.1f} ms  (min {min(a) * 1000:.1f})")

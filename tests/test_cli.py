@@ -51,12 +51,17 @@ def test_summary_markdown():
 
 @pytest.mark.parametrize("args", [("check",), ("summary",), ("summary", "--format", "json")])
 def test_static_commands_do_not_import_torch(args):
-    # networkx too: its import alone is a third of check's 0.3 s budget (benchmarks/check_latency.py)
+    # networkx too: its import alone is a third of check's 0.3 s budget (benchmarks/check_latency.py);
+    # and no other command's module, whose imports (export's lint) the static commands do not need,
+    # nor the recipe models for a spec without `train:` (its recipe is the defaults)
     code = ("import sys; sys.argv = ['archspec', %r, %r] + %r; "
             "from archspec.cli import main; rc = main(sys.argv[1:]); "
             "assert 'torch' not in sys.modules, 'torch imported'; "
-            "assert 'networkx' not in sys.modules, 'networkx imported'; sys.exit(rc)") % (args[0], str(TINY),
-                                                                                         list(args[1:]))
+            "assert 'networkx' not in sys.modules, 'networkx imported'; "
+            "assert 'archspec.train.recipe' not in sys.modules, 'recipe imported'; "
+            "cmds = sorted(m for m in sys.modules if m.startswith('archspec.commands.')); "
+            "assert cmds == ['archspec.commands.' + sys.argv[1]], cmds; sys.exit(rc)") % (args[0], str(TINY),
+                                                                                          list(args[1:]))
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
 

@@ -1,4 +1,4 @@
-"""One module per CLI subcommand: each defines NAME, HELP, `configure(parser)` and `run(args)`.
+"""One module per CLI subcommand (`COMMANDS` names it): each defines HELP, `configure(parser)` and `run(args)`.
 
 Modules import heavy libraries (torch, graphviz) inside `run`, so building the parser
 stays cheap and `archspec check` never imports torch.
@@ -12,8 +12,11 @@ from pathlib import Path
 
 from archspec.ir.budget import Limits, fmt_size, parse_size
 
-MODULES = ("check", "summary", "diff", "sweep", "catalog", "schema", "render", "weights", "train", "eval", "predict",
-           "serve", "export", "profile")
+COMMANDS = {"check": "check", "summary": "summary", "diff": "diff", "sweep": "sweep", "list": "catalog",
+            "schema": "schema", "render": "render", "weights": "weights", "train": "train", "eval": "eval",
+            "predict": "predict", "serve": "serve", "export": "export", "profile": "profile"}
+"""Command name -> its module in this package, in `archspec --help` order: known without importing
+the modules, so a run imports only its own command's (`check` need not load `export`'s imports)."""
 
 
 def spec_args(p: argparse.ArgumentParser, positional: bool = True) -> None:

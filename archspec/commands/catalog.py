@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import argparse
 
-NAME = "list"
 HELP = "list the shipped specs and their variants with input, parameters and MACs (computed statically)"
 
 

@@ -4,7 +4,6 @@ import argparse
 
 from archspec.commands import limit_args, limits, spec_args
 
-NAME = "check"
 HELP = "validate a spec and check every shape and its memory; print a one-line verdict"
 
 

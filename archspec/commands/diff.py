@@ -4,7 +4,6 @@ import argparse
 
 from archspec.commands import limit_args, limits, spec_args
 
-NAME = "diff"
 HELP = "what B changes against A: nodes added, removed and changed, and each block's shape, params and MACs"
 
 

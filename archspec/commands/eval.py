@@ -6,7 +6,6 @@ from pathlib import Path
 
 from archspec.commands import data_args, limit_args, limits, spec_args
 
-NAME = "eval"
 HELP = "evaluate a checkpoint: top-1 / top-5 accuracy and loss on a data source's validation set"
 
 

@@ -7,7 +7,6 @@ import argparse
 from archspec.commands import feature_args, limit_args, limits, spec_args
 from archspec.export.lint import FORMATS
 
-NAME = "export"
 HELP = "write the network (eval mode, no aux heads) as ONNX, torch.export, TorchScript or PyTorch source"
 
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from archspec.commands import limit_args, limits
 
-NAME = "predict"
 HELP = "the top classes of image files, from a checkpoint alone (its spec, preprocessing and class names)"
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from archspec.commands import limit_args, limits, spec_args
 
-NAME = "profile"
 HELP = "measured time and memory per top-level block, next to its static MACs and params"
 
 

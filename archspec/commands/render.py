@@ -5,7 +5,6 @@ import sys
 
 from archspec.commands import spec_args
 
-NAME = "render"
 HELP = "draw the architecture with Graphviz: .svg, .png, .pdf, or the DOT source (.gv/.dot)"
 
 

@@ -4,7 +4,6 @@ import argparse
 import json
 from pathlib import Path
 
-NAME = "schema"
 HELP = "print the JSON Schema of the spec language (for the YAML language server)"
 
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from archspec.errors import fail
 
-NAME = "serve"
 HELP = "edit specs in the browser: the diagram, the cost table and the errors as you type"
 
 

@@ -4,7 +4,6 @@ import argparse
 
 from archspec.commands import feature_args, limit_args, limits, spec_args
 
-NAME = "summary"
 HELP = "per-node table of output shapes, parameters and MACs"
 
 

@@ -5,7 +5,6 @@ from pathlib import Path
 
 from archspec.commands import limit_args, limits, spec_args
 
-NAME = "sweep"
 HELP = "check every combination of a grid statically: params, MACs and activation memory, and the Pareto front"
 
 

@@ -5,7 +5,6 @@ from pathlib import Path
 
 from archspec.commands import data_args, limit_args, limits, quick_run_args, spec_args
 
-NAME = "train"
 HELP = "train a spec with its recipe; writes checkpoints, metrics.csv, curves.png, TensorBoard logs"
 
 

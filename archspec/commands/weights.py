@@ -11,7 +11,6 @@ from pathlib import Path
 
 from archspec.commands import spec_args
 
-NAME = "weights"
 HELP = "import a reference implementation's weights (torchvision, timm, ...) into a spec's module"
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archspec.api import load
 from archspec.errors import ArchspecError, Location, did_you_mean, fail
@@ -17,7 +17,9 @@ from archspec.spec.shipped import recipe_names, shipped_recipe
 from archspec.spec.resolve import ResolvedSpec, apply_cli_sets, resolve_text
 from archspec.spec.validate import validate
 from archspec.spec.yamlload import PosList, PosMap, load_file
-from archspec.train.recipe import Recipe
+
+if TYPE_CHECKING:
+    from archspec.train.recipe import Recipe
 
 RECIPE_SUFFIXES = (".yaml", ".yml")
 
@@ -64,6 +66,8 @@ RECIPE_HINT = "docs/training.md lists every recipe field with its type and range
 def validate_recipe(tree: Any) -> Recipe:
     """The recipe model over a `train:` tree; each problem gets the recipe reference as its remedy
     when the validator has no more specific one (a did-you-mean)."""
+    from archspec.train.recipe import Recipe  # here, not above: `check` of a spec without `train:` needs none
+
     try:
         return validate(Recipe, tree, "the train section")
     except ArchspecError as e:
@@ -73,9 +77,12 @@ def validate_recipe(tree: Any) -> Recipe:
         raise
 
 
-def check_recipe(resolved: ResolvedSpec) -> Recipe:
-    """The spec's own recipe (its `train:` section over its recipe file), validated."""
-    return validate_recipe(recipe_tree(resolved))
+def check_recipe(resolved: ResolvedSpec) -> None:
+    """Validate the spec's own recipe (its `train:` section over its recipe file). Without a section
+    the recipe is the defaults, valid by construction: then the recipe models are not even loaded
+    (importing them builds sixteen pydantic schemas, ≈ 10 ms of an `archspec check` process)."""
+    if resolved.tree.get("train") is not None:
+        validate_recipe(recipe_tree(resolved))
 
 
 def _make_parents(holder: PosMap, key: str) -> None:
