@@ -138,6 +138,42 @@ def test_inception_resnet_v2_se_gates_every_residual_branch():
     assert se["repeat/block35_3/se/gate"].inputs[0] == "repeat/block35_3/conv2d"
 
 
+# reduction 5: the squeeze of 16 channels is 3, and 3 × 5 = 15 would not give 16 back
+BLOCK_INPUT = (SE.replace('out: "${input.c * reduction}"', 'out: "${block_input.c}"')
+               .replace("default: 4}", "default: 5}")
+               + '  - top: {op: conv, out: "${block_input.c * 2}", k: 1}\n')
+
+
+def test_block_input_reads_what_input_names_where_the_op_is(write_spec):
+    """Inside se, block_input is se's input (the 16-channel depthwise output); at the top level,
+    the network's input (8 channels)."""
+    ir = archspec.check(write_spec(BLOCK_INPUT))
+    assert [ir[n].shape[0] for n in ("m1/se/fc1", "m1/se/fc2", "m1/se/gate", "top")] == [3, 16, 16, 16]
+    assert ir["m1/se/fc2"].params == 3 * 16 + 16
+    model = archspec.build(ir).eval()
+    assert model(torch.randn(1, 8, 14, 14)).shape == (1, 16, 14, 14)
+
+
+def test_block_input_in_a_block_param_is_refused_at_its_line(write_spec):
+    spec = BLOCK_INPUT.replace("        - se: se\n", '        - se: {op: se, reduction: "${block_input.c}"}\n')
+    with pytest.raises(ArchspecError) as e:
+        archspec.check(write_spec(spec))
+    p = e.value.first
+    assert (p.loc.line, p.loc.col, p.path) == (19, 35, "m1/se")
+    assert p.message == ("block 'se' param 'reduction' reads the input shape (${block_input.c}), which is known "
+                         "only in an op's arguments")
+
+
+def test_an_unknown_block_input_dimension_is_located(write_spec):
+    spec = BLOCK_INPUT.replace('"${block_input.c}"', '"${block_input.d}"')
+    with pytest.raises(ArchspecError) as e:
+        archspec.check(write_spec(spec))
+    p = e.value.first
+    assert (p.loc.line, p.path) == (10, "m1/se/fc2")
+    assert p.message == "unknown input dimension block_input.d in 'block_input.d'"
+    assert p.hint == "this input has block_input.c, block_input.h, block_input.w"
+
+
 def test_an_error_inside_nested_blocks_keeps_its_line_and_path(write_spec):
     """SE inside MBConv inside the network: the broken gate is reported at the gate's line, with
     the path through both blocks."""

@@ -239,6 +239,17 @@ def test_channel_args_leave_counts_read_from_the_input_shape() -> None:
     assert ir["SE_5b/fc1"].shape[0] == ir["Mixed_5b"].shape[0] // 16 == 8
 
 
+@pytest.mark.parametrize("width", [0.75, 1.25])
+def test_se_variants_gate_any_width(width: float) -> None:
+    """At 0.75 Mixed_5c gives 216 channels, not a multiple of 16: the expansion reads the block's
+    input (${block_input.c}), so SE gives back 216, not 13 × 16 = 208."""
+    ir = archspec.check("inception_v3#se", [f"scale.width={width}"])
+    for name in ("SE_5b", "SE_5c", "SE_6a", "SE_7c"):
+        c = ir[name.replace("SE", "Mixed") if name != "SE_6a" else "Mixed_6a"].shape[0]
+        assert ir[f"{name}/fc1"].shape[0] == c // 16 and ir[f"{name}/fc2"].shape[0] == c
+    assert ir["SE_5c/fc2"].shape[0] == (216 if width == 0.75 else 360)
+
+
 CHANNEL_ARGS = """\
 archspec: 1
 name: literal

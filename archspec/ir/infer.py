@@ -24,7 +24,8 @@ def infer(ir: IR) -> IR:
         ins = ir.in_shapes(nid)
         if d.pending is not None:
             try:
-                d.args = d.pending.resolve(ins[0])
+                source = d.pending.source
+                d.args = d.pending.resolve(ins[0], ir[source].shape if source is not None else None)
             except ArchspecError as e:
                 ir.error = ArchspecError(e.problems, context=shape_table(ir, done, failing=nid))
                 d.error = str(e.problems[0].message)

@@ -130,6 +130,8 @@ class _Lowerer:
         self.tree = rs.tree
         self.nodes: Nodes = {}
         self.wiring: dict[str, list[str | Ref]] = {}
+        self.shape_sources: dict[str, str | Ref] = {}
+        """Each op with pending arguments → what `${block_input.*}` reads there."""
         """Each node's inputs as written: by-name references are resolved once every name is known."""
         self.problems = ProblemCollector()
         self.names: dict[tuple[str, ...], dict[str, tuple[str | None, Location]]] = {}
@@ -283,6 +285,11 @@ class _Lowerer:
             module = module[:-1]
 
     def resolve_refs(self) -> None:
+        for nid, src in self.shape_sources.items():
+            pending = self.nodes[nid].pending
+            target = self._lookup(src) if isinstance(src, Ref) else src
+            if pending is not None and target:  # an unknown name is reported with the wiring
+                self.nodes[nid].pending = replace(pending, source=target)
         for nid, inputs in self.wiring.items():
             data = self.nodes[nid]
             for inp in inputs:
@@ -637,6 +644,8 @@ class _Lowerer:
                 merged[k] = self.spec.scale.channels(v)
                 self.scaled_args = True
         pending = PendingArgs(kind, merged, ctx.env, self.funcs, path) if reads_shape(merged) else None
+        if pending is not None:
+            self.shape_sources[path] = ctx.source
         a = None if pending else validate(op.Args, merged, f"{kind} arguments", path, fallback=body.loc)
         if op.arity == "one" and len(inputs) != 1:
             raise self.problem(f"{kind} takes one input, got {len(inputs)}", body.val_loc.get("inputs"), path)

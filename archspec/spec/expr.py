@@ -31,7 +31,12 @@ _FUNCS: dict[str, Callable[..., Any]] = {"min": lambda *a: min(a), "max": lambda
 INPUT_SHAPE = "input"
 """`${input.c}`, `${input.h}`, `${input.w}`: the inferred shape of the op's input (a reserved name,
 so no param or node can shadow it)."""
-_INPUT_READ = re.compile(r"\$\{[^{}]*\binput\s*\.")
+BLOCK_INPUT_SHAPE = "block_input"
+"""`${block_input.c}`, ...: the inferred shape of what `inputs: [input]` names where the op is —
+its enclosing block's input (the network's input at the top level). An SE block's expansion
+reads it: its last conv gives back the channels the gate multiplies."""
+SHAPES = (INPUT_SHAPE, BLOCK_INPUT_SHAPE)
+_INPUT_READ = re.compile(r"\$\{[^{}]*\b(block_)?input\s*\.")
 _WHOLE = re.compile(r"^\$\{([^{}]*)\}$")
 _PART = re.compile(r"\$\{([^{}]*)\}")
 
@@ -78,15 +83,16 @@ def _eval(node: ast.AST, env: Mapping[str, Any], expr: str, funcs: Funcs) -> Any
             raise ExprError(f"unknown parameter {node.id!r} in {expr!r}",
                             did_you_mean(node.id, env) or f"parameters here: {', '.join(sorted(env)) or 'none'}")
         return env[node.id]
-    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == INPUT_SHAPE:
-        shape = env.get(INPUT_SHAPE)
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in SHAPES:
+        name = node.value.id
+        shape = env.get(name)
         if not isinstance(shape, Mapping):
-            raise ExprError(f"{INPUT_SHAPE}.{node.attr} in {expr!r} is only known for an op's arguments",
-                            f"read {INPUT_SHAPE}.c / .h / .w in the arguments of an op (conv, linear, ...), "
+            raise ExprError(f"{name}.{node.attr} in {expr!r} is only known for an op's arguments",
+                            f"read {name}.c / .h / .w in the arguments of an op (conv, linear, ...), "
                             "where the input shape is inferred")
         if node.attr not in shape:
-            raise ExprError(f"unknown input dimension {INPUT_SHAPE}.{node.attr} in {expr!r}",
-                            f"this input has {', '.join(INPUT_SHAPE + '.' + k for k in shape)}")
+            raise ExprError(f"unknown input dimension {name}.{node.attr} in {expr!r}",
+                            f"this input has {', '.join(name + '.' + k for k in shape)}")
         return shape[node.attr]
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         v = _num(_eval(node.operand, env, expr, funcs), expr)
@@ -139,7 +145,7 @@ def _fmt(v: Any) -> str:
 
 
 def reads_input_shape(value: Any) -> bool:
-    """Whether a `${...}` reads `input.c`/`.h`/`.w`, known only once shapes are inferred."""
+    """Whether a `${...}` reads `input.c` / `block_input.c` (.h, .w), known only once shapes are inferred."""
     return isinstance(value, str) and _INPUT_READ.search(value) is not None
 
 
