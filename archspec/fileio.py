@@ -141,6 +141,16 @@ def atomic_writer(path: Path, what: str = "") -> Iterator[IO[bytes]]:
         raise
 
 
+def refuse_existing(path: Path, force: bool, option: str, example: str) -> None:
+    """Refuse a user's existing file (or a folder) as the target of `option`, before any work that
+    would end in writing it: archspec never overwrites a file unasked (`--force` asks)."""
+    if path.is_dir():
+        raise fail(f"{option} {path} is a directory", hint=f"give a file name, e.g. {option} {example}")
+    if path.exists() and not force:
+        raise fail(f"{option} {path} exists; archspec does not overwrite a file unasked",
+                   hint="pass --force to replace it, or name another file")
+
+
 def write_bytes(path: Path, data: bytes, what: str = "") -> None:
     with atomic_writer(path, what) as f:
         f.write(data)

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -102,6 +103,78 @@ def test_cli_formats_and_plot(spec: Path, tmp_path: Path, capsys: pytest.Capture
     assert "4 of 4 combinations pass the static check" in text
 
 
+@pytest.mark.parametrize("name", ["front.png", "front.svg", "front.pdf", "FRONT.SVG"])
+def test_plot_format_from_the_suffix(spec: Path, tmp_path: Path, name: str) -> None:
+    out = tmp_path / name
+    assert main(["sweep", str(spec), "--grid", "width=0.5,1", "--plot", str(out)]) == 0
+    data = out.read_bytes()
+    suffix = out.suffix.lower()
+    if suffix == ".png":
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    elif suffix == ".pdf":
+        assert data[:5] == b"%PDF-"
+    else:
+        assert ElementTree.fromstring(data).tag == "{http://www.w3.org/2000/svg}svg"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["s.yaml", name])  # no temporary file left
+
+
+@pytest.mark.parametrize("name", ["front.txt", "front"])
+def test_plot_suffix_refused_before_the_sweep(spec: Path, tmp_path: Path, name: str,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / name
+    assert main(["sweep", str(spec), "--grid", "width=0.5,1", "--plot", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # no table: the sweep did not run
+    assert captured.err == (f"error: --plot {out}: the suffix must be .png, .svg or .pdf (the plot's format is "
+                            f"taken from it)\n    hint: for example --plot {tmp_path / 'front.svg'}\n")
+    assert not out.exists()
+
+
+def test_plot_never_overwrites_unasked(spec: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "front.svg"
+    out.write_text("mine", encoding="utf-8")
+    assert main(["sweep", str(spec), "--grid", "width=0.5,1", "--plot", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (f"error: --plot {out} exists; archspec does not overwrite a file unasked\n"
+                            "    hint: pass --force to replace it, or name another file\n")
+    assert out.read_text(encoding="utf-8") == "mine"
+    assert main(["sweep", str(spec), "--grid", "width=0.5,1", "--plot", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (f"error: --plot {tmp_path} is a directory\n"
+                                       "    hint: give a file name, e.g. --plot front.svg\n")
+    assert main(["sweep", str(spec), "--grid", "width=0.5,1", "--plot", str(out), "--force"]) == 0
+    assert ElementTree.fromstring(out.read_bytes()).tag == "{http://www.w3.org/2000/svg}svg"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["front.svg", "s.yaml"]  # no temporary file left
+
+
+@pytest.mark.parametrize(("axis", "problem"), [
+    ("widht=0.5,1", "--set widht: error: unknown key 'widht' in the spec\n    hint: did you mean 'width'?"),
+    ("scale.widht=0.5,1", "--set scale.widht: error: unknown key 'widht' in the spec (at scale)\n"
+                          "    hint: did you mean 'width'?"),
+    ("network.s1.ouy=8,16", "--set network.s1.ouy: error: s1: block 'stage' has no param 'ouy'\n"
+                            "    hint: did you mean 'out'?"),
+    ("network.s2.out=8", "--set network.s2.out: error: no item named 's2' in network\n"
+                         "    hint: did you mean 's1'?"),
+])
+def test_unknown_axis_key_refused_before_the_sweep(spec: Path, axis: str, problem: str,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    key = axis.partition("=")[0]
+    assert main(["sweep", str(spec), "--grid", "depth=1,2", axis]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"{problem}\n--grid {key}: the key fails every combination, so nothing was swept\n"
+    assert main(["check", str(spec), "--set", f"{key}=8"]) == 2
+    # the same located message as `check --set`; a misspelt shorthand is offered the shorthand
+    assert capsys.readouterr().err.splitlines()[0] == problem.splitlines()[0]
+
+
+def test_a_values_own_failures_stay_per_row(spec: Path) -> None:
+    # 'abc' and resolution 8 are the values' faults, not the keys': the grid is checked
+    rows = sweep(str(spec), [parse_axis("width=abc,1"), parse_axis("resolution=8,32")])
+    assert [r.cost is not None for r in rows] == [False, False, False, True]
+    assert rows[0].error == "invalid value 'abc' for scale.width: expected a valid number"
+
+
 def test_bad_grids(spec: Path) -> None:
     with pytest.raises(ArchspecError, match=r"--grid expects KEY=V1,V2,\.\.\., got 'width'"):
         parse_axis("width")
@@ -116,10 +189,14 @@ def test_save_variant_keeps_the_file(spec: Path, capsys: pytest.CaptureFixture[s
                            "    set: {scale.width: 0.5, scale.depth: 1.5}\n")  # every other byte as it was
     assert archspec.check(f"{spec}#small").totals() == archspec.check(spec, ["scale.width=0.5",
                                                                               "scale.depth=1.5"]).totals()
+    capsys.readouterr()
+    # both refused before the grid runs: no table is printed
     assert main(["sweep", str(spec), "--grid", "width=0.5", "--save-variant", "small"]) == 2
-    assert "already has a variant 'small'" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert captured.out == "" and f"error: {spec} already has a variant 'small'" in captured.err
     assert main(["sweep", str(spec), "--grid", "width=0.5,1", "--save-variant", "other"]) == 2
-    assert "needs a grid of one combination; this one has 2" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert captured.out == "" and "needs a grid of one combination; this one has 2" in captured.err
     assert spec.read_text(encoding="utf-8") == text
 
 

@@ -32,7 +32,7 @@ def _positive(text: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from archspec.api import build, check
-    from archspec.fileio import write_text
+    from archspec.fileio import refuse_existing, write_text
     from archspec.report.profile import render_profile, render_svg
     from archspec.torch_backend.profile import profile_model
     from archspec.train.device import resolve_device
@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     plot = Path(args.plot) if args.plot else None
     if plot is not None:
-        _refuse_existing(plot, args.force)  # before the measurement, not after
+        refuse_existing(plot, args.force, "--plot", "profile.svg")  # before the measurement, not after
     ir = check(args.spec, args.set, limits(args))
     model = build(ir, limits=limits(args))
     prof = profile_model(model, ir, args.batch, device, args.train, runs=args.runs)
@@ -49,12 +49,3 @@ def run(args: argparse.Namespace) -> int:
         write_text(plot, render_svg(prof), "plot")
     return 0
 
-
-def _refuse_existing(path: Path, force: bool) -> None:
-    from archspec.errors import fail
-
-    if path.is_dir():
-        raise fail(f"--plot {path} is a directory", hint="give a file name, e.g. --plot profile.svg")
-    if path.exists() and not force:
-        raise fail(f"--plot {path} exists; archspec does not overwrite a file unasked",
-                   hint="pass --force to replace it, or name another file")

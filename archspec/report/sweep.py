@@ -5,6 +5,15 @@ A grid is `KEY=V1,V2,...` per axis, KEY being `width`, `depth`, `resolution` (th
 resolved, lowered and inferred like `archspec check` (no torch); one that fails keeps its
 first problem as the reason. The Pareto front is the set of passing combinations that no
 other one beats on both parameters and MACs.
+
+A mistyped axis key (`widht`, `network.Mixed_5b.pool_featurs`) would fail every combination
+the same way, so `sweep` refuses it before it checks the grid. The rule: check the
+first combination; a problem located at an axis's own `--set` override that stays the same
+when that axis's value is replaced by null is caused by the key, not the value. Key errors
+(an unknown key, an item or block parameter that does not exist) are located at the override
+and do not mention the value; a value's own errors (`width=abc`, a kernel too large at one
+resolution) change with the value, and a problem elsewhere in the spec is not located at the
+override, so both stay per-row failures. The refusal is the error `archspec check --set` gives.
 """
 
 from __future__ import annotations
@@ -13,15 +22,17 @@ import csv
 import io
 import itertools
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from archspec.api import analyze, load
-from archspec.errors import ArchspecError, fail
+from archspec.errors import ArchspecError, did_you_mean, fail
 from archspec.ir.budget import Limits, enforce, fmt_size, memory
 from archspec.spec.yamlload import load_text
 
+PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+"""What `plot` writes, the format taken from the suffix."""
 SHORTHANDS = {"width": "scale.width", "depth": "scale.depth", "resolution": "scale.resolution"}
 MAX_COMBINATIONS = 10_000
 
@@ -71,27 +82,57 @@ def combinations(axes: list[Axis]) -> list[dict[str, Any]]:
     return [dict(zip((a.label for a in axes), combo)) for combo in itertools.product(*(a.values for a in axes))]
 
 
-def _yaml(value: Any) -> str:
-    return json.dumps(value)  # JSON is YAML: strings quoted, numbers and lists as they are
+def _overrides(axes: list[Axis], setting: dict[str, Any], sets: list[str] | None) -> list[str]:
+    # JSON is YAML: strings quoted, numbers and lists as they are
+    return list(sets or []) + [f"{a.key}={json.dumps(setting[a.label])}" for a in axes]
+
+
+def _cost(spec: str, overrides: list[str], limits: Limits) -> Cost:
+    """The combination's cost, or the ArchspecError of its check (like `archspec check`'s)."""
+    ir = analyze(load(spec, overrides))
+    if ir.error is not None:
+        raise ir.error
+    enforce(ir, limits)
+    t = ir.totals(include_heads=False)
+    return Cost(t["params"], t["macs"], memory(ir).activation_bytes)
+
+
+def _refuse_unknown_keys(spec: str, axes: list[Axis], sets: list[str] | None, limits: Limits) -> None:
+    """Raise the error of an axis key that does not exist (see the module's docstring)."""
+    first = {a.label: a.values[0] for a in axes}
+    try:
+        _cost(spec, _overrides(axes, first, sets), limits)
+        return
+    except ArchspecError as e:
+        problems = e.problems
+    for a in axes:
+        own = [p for p in problems if p.loc is not None and p.loc.file == f"--set {a.key}"]
+        if not own:
+            continue
+        try:
+            _cost(spec, _overrides(axes, {**first, a.label: None}, sets), limits)
+            continue
+        except ArchspecError as e:
+            same = [p for p in own if p in e.problems]
+        if same:
+            close = did_you_mean(a.label, SHORTHANDS) if "." not in a.label else None
+            raise ArchspecError([replace(p, hint=close or p.hint) for p in same],
+                                f"--grid {a.label}: the key fails every combination, so nothing was swept")
 
 
 def sweep(spec: str, axes: list[Axis], sets: list[str] | None = None, limits: Limits = Limits()) -> list[Row]:
-    keys = {a.label: a.key for a in axes}
+    settings = combinations(axes)
+    _refuse_unknown_keys(spec, axes, sets, limits)
     rows = []
-    for setting in combinations(axes):
-        overrides = list(sets or []) + [f"{keys[k]}={_yaml(v)}" for k, v in setting.items()]
+    for setting in settings:
         try:
-            ir = analyze(load(spec, overrides))
-            if ir.error is not None:
-                raise ir.error
-            enforce(ir, limits)
+            cost = _cost(spec, _overrides(axes, setting, sets), limits)
         except ArchspecError as e:
             p = e.first
             where = (f"{p.loc}: " if p.loc and p.loc.line else "") + (f"{p.path}: " if p.path else "")
             rows.append(Row(setting, None, where + p.message))
             continue
-        t = ir.totals(include_heads=False)
-        rows.append(Row(setting, Cost(t["params"], t["macs"], memory(ir).activation_bytes)))
+        rows.append(Row(setting, cost))
     return _mark_front(rows)
 
 
@@ -139,14 +180,20 @@ def _cost_cells(r: Row) -> tuple[str, str, str, str]:
             "pareto" if r.pareto else "")
 
 
+def refuse_plot_suffix(path: Path) -> None:
+    if path.suffix.lower() not in PLOT_SUFFIXES:
+        raise fail(f"--plot {path}: the suffix must be {', '.join(PLOT_SUFFIXES[:-1])} or {PLOT_SUFFIXES[-1]} "
+                   "(the plot's format is taken from it)", hint=f"for example --plot {path.with_suffix('.svg')}")
+
+
 def plot(rows: list[Row], path: Path, title: str) -> None:
-    """Params against MACs, the Pareto front joined and labelled."""
+    """Params against MACs, the Pareto front joined and labelled; the format is `path`'s suffix."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from archspec.fileio import write_with
+    from archspec.fileio import write_bytes
 
     ok = [(r, r.cost) for r in rows if r.cost is not None]
     fig, ax = plt.subplots(figsize=(7, 5), dpi=120)
@@ -164,5 +211,7 @@ def plot(rows: list[Row], path: Path, title: str) -> None:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    write_with(path, lambda f: fig.savefig(f, format=path.suffix.lstrip(".") or "png"))
+    buf = io.BytesIO()  # matplotlib's SVG and PDF writers need a seekable file; the write stays atomic
+    fig.savefig(buf, format=path.suffix.lower().lstrip("."))
     plt.close(fig)
+    write_bytes(path, buf.getvalue(), "plot")

@@ -54,13 +54,19 @@ def with_variant(text: str, file: str, name: str, sets: dict[str, Any], descript
     return "\n".join(lines[:end] + _entry(name, sets, description, indent) + lines[end:])
 
 
+def variant_text(path: Path, name: str, sets: dict[str, Any], description: str) -> str:
+    """The text of the spec file `path` with the variant added, refused where the name is
+    invalid or taken or the file has no block `variants:` to add it to. Nothing is written, so a
+    command can refuse before its own work (`sweep --save-variant` before the grid runs)."""
+    if not name.isidentifier():
+        raise fail(f"invalid variant name {name!r}", hint="names are identifiers: letters, digits and _")
+    return with_variant(path.read_text(encoding="utf-8"), str(path), name, sets, description)
+
+
 def add_variant(path: Path, name: str, sets: dict[str, Any], description: str) -> None:
     from archspec.api import check
     from archspec.spec.resolve import resolve_text
 
-    if not name.isidentifier():
-        raise fail(f"invalid variant name {name!r}", hint="names are identifiers: letters, digits and _")
-    text = path.read_text(encoding="utf-8")
-    new = with_variant(text, str(path), name, sets, description)
+    new = variant_text(path, name, sets, description)
     check(resolve_text(new, f"{path}#{name}"))  # the new text, as the file it will be, before it replaces it
     write_text(path, new, "the spec")
