@@ -80,12 +80,12 @@ def _verified(ir: IR, limits: Limits) -> IR:
     return ir
 
 
-def summary(spec: str | Path | ResolvedSpec | IR, fmt: str = "text", depth: str = "op",
+def summary(spec: str | Path | ResolvedSpec | IR, fmt: str = "text", level: str = "op",
             limits: Limits = Limits()) -> str:
     from archspec.report.summary import render_summary
 
     ir = spec if isinstance(spec, IR) else check(spec, limits=limits)
-    return render_summary(ir, fmt, depth)
+    return render_summary(ir, fmt, level)
 
 
 def build(spec: str | Path | ResolvedSpec | IR, overrides: list[str] | None = None,

@@ -34,8 +34,8 @@ def v3(tmp_path: Path) -> Path:
     return p
 
 
-def compare(a: str, b: str, sets: list[str] | None = None, depth: str = "block") -> Diff:
-    return diff(archspec.check(a), archspec.check(b, sets), depth)
+def compare(a: str, b: str, sets: list[str] | None = None, level: str = "block") -> Diff:
+    return diff(archspec.check(a), archspec.check(b, sets), level)
 
 
 def delta(d: Diff) -> tuple[int, int]:
@@ -80,7 +80,7 @@ def test_change_the_input() -> None:
 
 
 def test_remove_a_pool() -> None:
-    d = compare("cifar10_cnn", "cifar10_cnn", ["network.max_pooling2d_1={op: identity}"], depth="op")
+    d = compare("cifar10_cnn", "cifar10_cnn", ["network.max_pooling2d_1={op: identity}"], level="op")
     assert [(n.status, n.path) for n in d.nodes] == [("changed", "max_pooling2d_1")]
     assert d.nodes[0].changes[0] == Change("op", "maxpool", "identity")
     # the flatten grows from 64x6x6 to 64x13x13, and so does dense's fan-in
@@ -92,10 +92,10 @@ def test_remove_and_rename_are_by_name(tmp_path: Path) -> None:
     p.write_text("extends: cifar10_cnn\nvariants:\n  no_pool: {remove: [network.max_pooling2d_1]}\n"
                  "  renamed:\n    remove: [network.dropout_2]\n"
                  "    insert: [{after: network.relu_4, items: [drop: {op: dropout, p: 0.5}]}]\n")
-    d = compare(str(p), f"{p}#no_pool", depth="op")
+    d = compare(str(p), f"{p}#no_pool", level="op")
     assert [(n.status, n.path) for n in d.nodes] == [("removed", "max_pooling2d_1"), ("changed", "dropout_1")]
     assert d.nodes[1].changes == (Change("inputs", ["max_pooling2d_1"], ["relu_3"]),)
-    d = compare(str(p), f"{p}#renamed", depth="op")
+    d = compare(str(p), f"{p}#renamed", level="op")
     assert [(n.status, n.path) for n in d.nodes] == [("removed", "dropout_2"), ("added", "drop"),
                                                       ("changed", "dense_1")]
     assert delta(d) == (0, 0)

@@ -56,7 +56,7 @@ class Totals:
 class Diff:
     a: str
     b: str
-    depth: str
+    level: str
     nodes: tuple[NodeDiff, ...]
     blocks: tuple[BlockCost, ...]
     totals: tuple[Totals, Totals]
@@ -180,10 +180,10 @@ def _totals(ir: IR) -> Totals:
     return Totals(infer["params"], ir.totals()["params"], infer["macs"], ir.input_shape)
 
 
-def diff(a: IR, b: IR, depth: str = "block") -> Diff:
-    if depth == "op":
+def diff(a: IR, b: IR, level: str = "block") -> Diff:
+    if level == "op":
         nodes = _op_diffs(a, b)
-    elif depth == "block":
+    elif level == "block":
         ea, eb = _block_entities(a), _block_entities(b)
         nodes = _diffs(ea, eb)
         listed = {d.path: i for i, d in enumerate(nodes)}
@@ -199,7 +199,7 @@ def diff(a: IR, b: IR, depth: str = "block") -> Diff:
         order = {p: i for i, p in enumerate(_merged_order(list(ea), list(eb)))}
         nodes.sort(key=lambda d: order[d.path])
     else:
-        raise ValueError(f"depth must be 'block' or 'op', not {depth!r}")
+        raise ValueError(f"level must be 'block' or 'op', not {level!r}")
     if a.input_shape != b.input_shape:
         nodes.insert(0, NodeDiff(INPUT, "changed", "input", (Change("shape", list(a.input_shape), list(b.input_shape)),)))
-    return Diff(a.ref, b.ref, depth, tuple(nodes), _costs(a, b), (_totals(a), _totals(b)))
+    return Diff(a.ref, b.ref, level, tuple(nodes), _costs(a, b), (_totals(a), _totals(b)))

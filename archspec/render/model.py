@@ -39,9 +39,9 @@ class Overlay:
 
     @classmethod
     def of(cls, d: Diff) -> Overlay:
-        """From an op-depth comparison of another spec (A) with the one drawn (B)."""
-        if d.depth != "op":
-            raise ValueError("an overlay marks ops: compare at depth 'op'")
+        """From an op-level comparison of another spec (A) with the one drawn (B)."""
+        if d.level != "op":
+            raise ValueError("an overlay marks ops: compare at level 'op'")
         removed = dict.fromkeys(n.path.split("/", 1)[0] for n in d.nodes if n.status == "removed")
         return cls(d.a, frozenset(n.path for n in d.nodes if n.status == "added"),
                    frozenset(n.path for n in d.nodes if n.status == "changed"), tuple(removed))

@@ -29,12 +29,12 @@ class Row:
     head: str | None
 
 
-def rows(ir: IR, depth: str = "op") -> list[Row]:
-    if depth == "op":
+def rows(ir: IR, level: str = "op") -> list[Row]:
+    if level == "op":
         return [Row(d.name, nid, REGISTRY[d.op].label(d.args), ir.shape(nid), d.params, d.buffers,
                     d.macs, d.head) for nid, d in ir.ops()]
-    if depth != "block":
-        raise ValueError(f"depth must be 'op' or 'block', not {depth!r}")
+    if level != "block":
+        raise ValueError(f"level must be 'op' or 'block', not {level!r}")
     out: list[Row] = []
     for name, members in ir.top_level().items():
         last = ir[members[-1]]
@@ -59,7 +59,7 @@ def _human(n: int) -> str:
     return str(n)
 
 
-def as_dict(ir: IR, depth: str = "op") -> dict:
+def as_dict(ir: IR, level: str = "op") -> dict:
     total = ir.totals()
     infer_t = ir.totals(include_heads=False)
     return {
@@ -71,16 +71,16 @@ def as_dict(ir: IR, depth: str = "op") -> dict:
         "macs_convention": MAC_CONVENTION,
         "heads": [{"name": h.name, "from": h.source, "loss_weight": h.loss_weight} for h in ir.heads],
         "nodes": [{"name": r.name, "path": r.path, "op": r.op, "output_shape": list(r.shape), "params": r.params,
-                   "buffers": r.buffers, "macs": r.macs, "head": r.head} for r in rows(ir, depth)],
+                   "buffers": r.buffers, "macs": r.macs, "head": r.head} for r in rows(ir, level)],
         "features": [{"name": f.name, "channels": f.channels, "reduction": f.reduction,
                       "output_shape": list(f.shape)} for f in feature_info(ir)] if ir.taps else [],
     }
 
 
-def render_summary(ir: IR, fmt: str = "text", depth: str = "op") -> str:
+def render_summary(ir: IR, fmt: str = "text", level: str = "op") -> str:
     if fmt == "json":
-        return json.dumps(as_dict(ir, depth), indent=2)
-    rs = rows(ir, depth)
+        return json.dumps(as_dict(ir, level), indent=2)
+    rs = rows(ir, level)
     t, ti = ir.totals(), ir.totals(include_heads=False)
     table = [(r.path + (" (aux)" if r.head and r.path == r.head else ""), r.op, fmt_shape(r.shape),
               f"{r.params:,}", _human(r.macs)) for r in rs]
