@@ -256,6 +256,22 @@ def test_overrides_by_path_errors_name_the_path(write_spec):
     assert "no item named 'c2'" in str(info.value) and "did you mean 'c1'" in str(info.value)
 
 
+def test_an_override_of_a_param_the_spec_lacks_is_refused(write_spec):
+    """`params` is free-form: `--set params.clases=10` would add a key nothing reads and leave
+    the 1000-way head, so an override may only change a declared param."""
+    path = write_spec(HEAD + "params: {classes: 5}\nnetwork:\n  - fc: {op: conv, out: '${classes}', k: 1}\n"
+                             "variants:\n  v: {set: {params.clases: 4}}\n")
+    with pytest.raises(ArchspecError) as info:
+        archspec.check(path, ["params.clases=10"])
+    p = info.value.first
+    assert (str(p.loc), p.message, p.hint) == ("--set params.clases", "no param 'clases' in params",
+                                               "did you mean 'classes'?")
+    with pytest.raises(ArchspecError) as info:
+        archspec.check(f"{path}#v")
+    assert (info.value.first.loc.line, info.value.first.message) == (8, "no param 'clases' in params")
+    assert archspec.check(path, ["params.classes=10"])["fc"].shape == (10, 32, 32)
+
+
 @pytest.mark.parametrize("command", ["check", "summary"])
 def test_cli_user_error_exit_code_2_without_traceback(command, write_spec):
     path = write_spec(HEAD + "network:\n  - c1: {op: conv, out: 8, k: 3, strid: 2}\n")

@@ -256,6 +256,11 @@ def set_path(tree: PosMap, path: str, value: Any, at: Location) -> None:
     name's location becomes the override's, so its errors (a kernel too large for its input)
     point at the line that caused them."""
     parent, last, item = _walk(tree, path, at)
+    if path == f"params.{last}" and last not in parent:
+        # params is the one free-form mapping: a new key there would be read by nothing
+        raise fail(f"no param {last!r} in params", at,
+                   hint=did_you_mean(last, parent) or f"its params: {', '.join(map(str, parent)) or 'none'}; "
+                        "a new param is declared under params: in the spec")
     if isinstance(parent, PosMap):
         parent[last] = value
         parent.key_loc[last] = at
