@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 from pathlib import Path
 
 from archspec.commands import limit_args, limits, spec_args
@@ -19,7 +20,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--runs", type=_positive, default=3, metavar="N",
                    help="measured steps after one warm-up; each block's median is shown (default 3)")
     p.add_argument("--format", choices=["text", "markdown", "json"], default="text")
-    p.add_argument("--plot", metavar="FILE", help="also write an SVG bar chart of the time per block")
+    p.add_argument("--plot", metavar="FILE",
+                   help="also write a bar chart of the time per block; FILE's suffix picks the format: "
+                        ".svg, .png or .pdf")
     p.add_argument("--force", action="store_true", help="replace the --plot FILE if it exists")
     limit_args(p)
 
@@ -32,8 +35,8 @@ def _positive(text: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from archspec.api import build, check
-    from archspec.fileio import write_text
-    from archspec.report.profile import render_profile, render_svg
+    from archspec.fileio import write_bytes
+    from archspec.report.profile import render_profile
     from archspec.torch_backend.profile import profile_model
     from archspec.train.device import resolve_device
 
@@ -41,13 +44,31 @@ def run(args: argparse.Namespace) -> int:
     plot = Path(args.plot) if args.plot else None
     if plot is not None:
         _refuse_existing(plot, args.force)  # before the measurement, not after
+        fmt = _plot_format(plot)
     ir = check(args.spec, args.set, limits(args))
     model = build(ir, limits=limits(args))
     prof = profile_model(model, ir, args.batch, device, args.train, runs=args.runs)
     print(render_profile(prof, args.format))
     if plot is not None:
-        write_text(plot, render_svg(prof), "plot")
+        from archspec.report.profile_plot import plot_profile  # matplotlib: only when plotting
+
+        chart = io.BytesIO()  # the PDF backend seeks, which the atomic writer's file cannot
+        plot_profile(prof).savefig(chart, format=fmt)
+        write_bytes(plot, chart.getvalue(), "plot")
     return 0
+
+
+PLOT_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
+"""--plot suffix → matplotlib's savefig format: the file's content is what its name says."""
+
+
+def _plot_format(path: Path) -> str:
+    from archspec.errors import fail
+
+    if path.suffix.lower() not in PLOT_FORMATS:
+        raise fail(f"--plot {path}: cannot tell the chart format from its suffix",
+                   hint=f"end the file name in .svg, .png or .pdf, e.g. --plot {path.with_suffix('.svg')}")
+    return PLOT_FORMATS[path.suffix.lower()]
 
 
 def _refuse_existing(path: Path, force: bool) -> None:
