@@ -47,7 +47,7 @@ def _reason(path: Path, e: OSError) -> tuple[str, str]:
         return (f"{blocker} is a file, not a folder",
                 "choose a path whose folders are folders (or move the file in the way)")
     if code == errno.EISDIR:
-        return "it is a folder", f"name a file inside it, e.g. {path / 'out'}"
+        return "it is a folder", f"name a file inside it, e.g. {path / ('out' + path.suffix)}"  # a suffix that the writer accepts
     if code == errno.ENOENT and parent.is_dir():
         return f"files cannot be created in {parent}", "choose a folder on an ordinary file system"
     if code == errno.ENOENT:

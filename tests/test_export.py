@@ -383,3 +383,54 @@ def test_an_exporter_failure_is_one_error_with_a_hint(tmp_path, monkeypatch):
     assert p.message.endswith("the exported-program exporter failed on "
                               f"{SPECS / 'cifar10_cnn.yaml'}: RuntimeError: Dynamic control flow is not supported")
     assert "python always works" in p.hint and not list(tmp_path.iterdir())
+
+
+def test_the_output_name_must_say_the_format_and_a_folder_is_refused_at_once(tmp_path):
+    ref = SPECS / "cifar10_cnn.yaml"
+
+    def error(fmt, out, **kw):
+        with pytest.raises(ArchspecError) as e:
+            export(ref, fmt, out, **kw)
+        return str(e.value)
+
+    assert error("onnx", tmp_path / "x.py") == (f"error: -o {tmp_path / 'x.py'} does not end in .onnx, the suffix of "
+                                                f"the onnx format\n    hint: name the file for its content, e.g. -o "
+                                                f"{tmp_path / 'x.onnx'}")
+    assert error("torchscript", tmp_path / "x") == (
+        f"error: -o {tmp_path / 'x'} does not end in .torchscript.pt, the suffix of the torchscript format\n"
+        f"    hint: name the file for its content, e.g. -o {tmp_path / 'x.torchscript.pt'}")
+    assert error("python", "-") == ("error: -o - (standard output) is not supported: an export is written to a file "
+                                    "and verified there\n    hint: name a file, e.g. -o cifar10_cnn.py")
+    folder = tmp_path / "d.onnx"
+    folder.mkdir()
+    for force in (False, True):
+        assert error("onnx", folder, force=force) == (f"error: {folder} is a directory\n    hint: name a file inside "
+                                                      f"it, e.g. -o {folder / 'cifar10_cnn.onnx'}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.onnx"] and not any(folder.iterdir())
+
+
+def test_a_missing_checkpoint_hint_names_no_other_command_flag(tmp_path):
+    missing = tmp_path / "nosuch.pt"
+    with pytest.raises(ArchspecError) as e:
+        export(SPECS / "cifar10_cnn.yaml", "python", tmp_path / "w.py", weights=missing)
+    assert str(e.value) == f"error: weight file not found: {missing}\n    hint: check the path of the checkpoint file"
+
+
+def test_a_read_only_file_system_is_reported_for_the_users_file_not_the_temporary_one(tmp_path, monkeypatch):
+    import errno
+
+    from archspec.export import to_python
+
+    def read_only(model, ir, path, batch):
+        raise OSError(errno.EROFS, "Read-only file system", str(path))
+
+    def no_unlink(self, missing_ok=False):
+        raise OSError(errno.EROFS, "Read-only file system", str(self))
+
+    monkeypatch.setattr(to_python, "write", read_only)
+    monkeypatch.setattr(Path, "unlink", no_unlink)  # what removing the temporary file does there too
+    out = tmp_path / "x.py"
+    with pytest.raises(ArchspecError) as e:
+        export(SPECS / "cifar10_cnn.yaml", "python", out)
+    assert str(e.value) == (f"error: cannot write {out}: the file system is read-only\n"
+                            "    hint: write to a folder on a writable file system")

@@ -90,6 +90,15 @@ def test_paths_that_cannot_be_written(tmp_path: Path, where: Any, reason: str) -
     assert sorted(os.listdir(tmp_path)) == ["a_file"]
 
 
+def test_a_folder_in_the_way_suggests_a_file_with_the_same_suffix(tmp_path: Path) -> None:
+    folder = tmp_path / "dir.svg"
+    folder.mkdir()
+    with pytest.raises(ArchspecError) as e:
+        fileio.write_text(folder, "x")
+    assert str(e.value) == (f"error: cannot write {folder}: it is a folder\n"
+                            f"    hint: name a file inside it, e.g. {folder / 'out.svg'}")
+
+
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="/dev/full is Linux's")
 def test_a_device_is_written_in_place_not_replaced() -> None:
     with pytest.raises(ArchspecError, match="cannot write /dev/full: no space left on the device"):

@@ -16,6 +16,7 @@ from torch import nn
 import archspec
 from archspec.cli import main
 from archspec.ops.layers import ConvNormAct
+from archspec.report.profile_plot import plot_profile
 from archspec.report.summary import rows
 from archspec.torch_backend.profile import profile_model
 
@@ -120,6 +121,7 @@ def test_profile_rows_cover_every_top_level_block_with_the_static_costs():
         assert len(b.forward_s) == 1 and len(b.backward_s) == 1, b.name
         assert b.params == sum(p.numel() for p in getattr(model, b.name).parameters())
     assert sum(b.macs for b in prof.blocks) == ir.totals()["macs"]
+    assert len(plot_profile(prof).axes[0].patches) == 2 * len(prof.blocks)  # a forward and a backward bar each
 
 
 def test_profile_command_json_and_plot(tmp_path, capsys):
@@ -130,9 +132,13 @@ def test_profile_command_json_and_plot(tmp_path, capsys):
     ir = archspec.check("cifar10_cnn")
     static = {r.name: r.macs for r in rows(ir, "block")}
     assert {b["block"]: b["macs"] for b in out["blocks"]} == static
-    assert plot.read_text().count("<rect") == 2 * len(static)
+    assert plot.read_text().startswith("<?xml")
     assert main(["profile", "cifar10_cnn", "--plot", str(plot)]) == 2  # never overwritten unasked
     assert "exists" in capsys.readouterr().err
+    for name, magic in (("p.png", b"\x89PNG"), ("p.pdf", b"%PDF")):  # the content is what the suffix says
+        assert main(["profile", "cifar10_cnn", "--batch", "2", "--runs", "1", "--plot", str(tmp_path / name)]) == 0
+        assert (tmp_path / name).read_bytes()[:4] == magic
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.pdf", "p.png", "p.svg"]
 
 
 @pytest.mark.parametrize("train", [False, True])
@@ -157,3 +163,15 @@ def test_every_shipped_spec_traces_as_one_graph(name):
     torch._dynamo.reset()
     explanation = torch._dynamo.explain(model)(torch.randn(2, *ir.input_shape))
     assert (explanation.graph_break_count, explanation.graph_count) == (0, 1), explanation.break_reasons
+
+
+def test_a_plot_suffix_that_names_no_chart_format_is_refused_before_measuring(tmp_path, capsys, monkeypatch):
+    import archspec.torch_backend.profile as profile
+
+    monkeypatch.setattr(profile, "profile_model", lambda *a, **kw: pytest.fail("measured before refusing"))
+    plot = tmp_path / "prof.jpg"
+    assert main(["profile", "cifar10_cnn", "--plot", str(plot)]) == 2
+    assert capsys.readouterr().err == (f"error: --plot {plot}: cannot tell the chart format from its suffix\n"
+                                       "    hint: end the file name in .svg, .png or .pdf, e.g. --plot "
+                                       f"{tmp_path / 'prof.svg'}\n")
+    assert not plot.exists()

@@ -25,6 +25,7 @@ from archspec.cli import main
 from archspec.errors import ArchspecError
 from archspec.ir.graph import IR, MODULES
 from archspec.render import Options, dot_source, render
+from archspec.render.output import format_of
 from archspec.render.style import ERROR_FILL
 from conftest import ROOT, SPECS
 
@@ -369,3 +370,41 @@ def test_render_names_a_variant_diagram_after_the_variant(tiny: Path, tmp_path: 
         return
     assert main(["render", f"{tiny}#wide"]) == 0
     assert (tmp_path / "tiny-wide.svg").is_file() and (tmp_path / "tiny.svg").read_text() == "the base diagram"
+
+
+def test_render_never_replaces_a_file_unasked_the_default_name_included(
+        tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import archspec.api
+
+    monkeypatch.setattr(archspec.api, "analyze", lambda *a, **kw: pytest.fail("drawn before refusing"))
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "se.svg"
+    for path in (out, tmp_path / "tiny.svg"):
+        path.write_text("mine")
+    assert main(["render", str(tiny), "-o", str(out)]) == 2
+    assert capsys.readouterr().err == (f"error: {out} exists; archspec does not overwrite a file unasked\n"
+                                       "    hint: pass --force to replace it, or -o to write elsewhere\n")
+    assert main(["render", str(tiny)]) == 2
+    assert capsys.readouterr().err == ("error: tiny.svg exists; archspec does not overwrite a file unasked\n"
+                                       "    hint: it is the default output name, kept like any other file: "
+                                       "pass --force to replace it, or -o to write elsewhere\n")
+    assert out.read_text() == (tmp_path / "tiny.svg").read_text() == "mine"
+
+
+@needs_dot
+def test_render_force_replaces_the_file(tiny: Path, tmp_path: Path) -> None:
+    out = tmp_path / "se.svg"
+    out.write_text("mine")
+    assert main(["render", str(tiny), "-o", str(out), "--force"]) == 0
+    assert out.read_text(encoding="utf-8").lstrip().startswith("<?xml")
+
+
+def test_render_onto_a_folder_suggests_a_file_inside_it_that_render_accepts(
+        tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "dir.svg"
+    folder.mkdir()
+    for force in ([], ["--force"]):
+        assert main(["render", str(tiny), "-o", str(folder), *force]) == 2
+        assert capsys.readouterr().err == (f"error: {folder} is a directory\n"
+                                           f"    hint: name a file inside it, e.g. -o {folder / 'tiny.svg'}\n")
+    assert format_of(folder / "tiny.svg") == "svg"

@@ -14,7 +14,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     spec_args(p)
     p.add_argument("--format", required=True, choices=FORMATS)
     p.add_argument("-o", "--output", metavar="FILE",
-                   help="where to write; default NAME[_VARIANT].onnx / .pt2 / .torchscript.pt / .py here")
+                   help="where to write; its suffix must be the format's (.onnx / .pt2 / .torchscript.pt or .pt / .py); "
+                        "default NAME[_VARIANT] with that suffix here; `-` (standard output) is refused, "
+                        "as an export is verified by reloading the file")
     p.add_argument("--weights", metavar="CHECKPOINT",
                    help="an `archspec train` checkpoint (last.pt / best.pt) or a state_dict file "
                         "(e.g. from `archspec weights import`); default: freshly initialised weights")

@@ -19,7 +19,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--runs", type=_positive, default=3, metavar="N",
                    help="measured steps after one warm-up; each block's median is shown (default 3)")
     p.add_argument("--format", choices=["text", "markdown", "json"], default="text")
-    p.add_argument("--plot", metavar="FILE", help="also write an SVG bar chart of the time per block")
+    p.add_argument("--plot", metavar="FILE",
+                   help="also write a bar chart of the time per block; FILE's suffix picks the format: "
+                        ".svg, .png or .pdf")
     p.add_argument("--force", action="store_true", help="replace the --plot FILE if it exists")
     limit_args(p)
 
@@ -32,8 +34,9 @@ def _positive(text: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from archspec.api import build, check
-    from archspec.fileio import refuse_existing, write_text
-    from archspec.report.profile import render_profile, render_svg
+    from archspec.fileio import refuse_existing
+    from archspec.report.figures import refuse_plot_suffix, save_figure
+    from archspec.report.profile import render_profile
     from archspec.torch_backend.profile import profile_model
     from archspec.train.device import resolve_device
 
@@ -41,11 +44,13 @@ def run(args: argparse.Namespace) -> int:
     plot = Path(args.plot) if args.plot else None
     if plot is not None:
         refuse_existing(plot, args.force, "--plot", "profile.svg")  # before the measurement, not after
+        refuse_plot_suffix(plot)
     ir = check(args.spec, args.set, limits(args))
     model = build(ir, limits=limits(args))
     prof = profile_model(model, ir, args.batch, device, args.train, runs=args.runs)
     print(render_profile(prof, args.format))
     if plot is not None:
-        write_text(plot, render_svg(prof), "plot")
-    return 0
+        from archspec.report.profile_plot import plot_profile  # matplotlib: only when plotting
 
+        save_figure(plot_profile(prof), plot)
+    return 0

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from archspec.commands import spec_args
 
@@ -21,6 +22,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rankdir", choices=["TB", "LR"], default="TB", help="top to bottom (default) or left to right")
     p.add_argument("--diff", metavar="A", help="mark what SPEC adds or changes against spec A (a ref, or #variant "
                                                "of SPEC's file), and list what it removes")
+    p.add_argument("--force", action="store_true",
+                   help="replace the output file if it exists, the default NAME.svg included (never done unasked)")
 
 
 def default_output(name: str, variant: str | None) -> str:
@@ -29,12 +32,31 @@ def default_output(name: str, variant: str | None) -> str:
     return f"{name}-{variant}.svg" if variant else f"{name}.svg"
 
 
+def _refuse(path: Path, force: bool, default: Path) -> None:
+    """Before any drawing: a folder, or a file the user may have edited or kept (the default
+    NAME.svg too), is not replaced unasked."""
+    from archspec.errors import fail
+
+    if path.is_dir():
+        raise fail(f"{path} is a directory", hint=f"name a file inside it, e.g. -o {path / default}")
+    if path.exists() and not force:
+        which = "it is the default output name, kept like any other file: " if path == default else ""
+        raise fail(f"{path} exists; archspec does not overwrite a file unasked",
+                   hint=which + "pass --force to replace it, or -o to write elsewhere")
+
+
 def run(args: argparse.Namespace) -> int:
-    from archspec.api import analyze
+    from archspec.api import analyze, load
     from archspec.render import Options, render
+    from archspec.render.output import format_of
     from archspec.spec.resolve import split_ref
 
-    ir = analyze(args.spec, args.set)
+    rs = load(args.spec, args.set)
+    default = Path(default_output(rs.spec.name, rs.variant))
+    path = Path(args.output) if args.output else default
+    _refuse(path, args.force, default)
+    format_of(path)
+    ir = analyze(rs)
     opts = Options(args.level, args.fold, tuple(args.expand), args.rankdir)
     overlay = None
     if args.diff:
@@ -46,8 +68,7 @@ def run(args: argparse.Namespace) -> int:
         if ir.error is not None:
             raise ir.error
         overlay = Overlay.of(diff(check(base), ir, "op"))
-    path = render(ir, args.output or default_output(ir.name, split_ref(ir.ref)[1]), opts, overlay)
-    print(f"wrote {path}")
+    print(f"wrote {render(ir, path, opts, overlay)}")
     if ir.error is not None:
         print(f"the shape check failed; the diagram shows the graph up to the failing node, in red:\n{ir.error}",
               file=sys.stderr)

@@ -26,8 +26,8 @@ def run(args: argparse.Namespace) -> int:
     """Every refusal that does not need the sweep's results comes before the sweep."""
     from archspec.errors import fail
     from archspec.fileio import refuse_existing
-    from archspec.report.sweep import (combinations, parse_axis, plot, refuse_plot_suffix, render_sweep,
-                                       sweep)
+    from archspec.report.figures import refuse_plot_suffix
+    from archspec.report.sweep import combinations, parse_axis, plot, render_sweep, sweep
     from archspec.spec.resolve import locate, split_ref
     from archspec.spec.write_variant import add_variant, variant_text
     from archspec.spec.yamlload import load_text

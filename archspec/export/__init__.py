@@ -52,20 +52,22 @@ def export(spec: str | Path, fmt: str, out: str | Path | None = None, *, weights
            overrides: list[str] | None = None, limits: Limits = Limits()) -> Exported:
     """Export `spec` to `fmt` (one of FORMATS) at `out`; `batch` None means a dynamic batch dimension."""
     from archspec.api import backbone, load
-    from archspec.export.files import atomic_output, refuse_existing
+    from archspec.export.files import atomic_output, refuse_existing, refuse_target
 
     if fmt not in FORMATS:
         raise fail(f"unknown export format {fmt!r}", hint="one of " + ", ".join(FORMATS))
     if batch is not None and batch < 1:
         raise fail(f"--batch must be a positive integer or 'dynamic', got {batch}", hint="for example --batch 1")
     rs = load(spec, overrides)
+    default = default_output(rs.spec.name, rs.variant, fmt)
+    path = Path(out) if out is not None else default
+    refuse_target(path, fmt, default)
+    refuse_existing(path, force)  # before minutes of exporting, not after
     ir = backbone(rs, features, limits=limits)
     cut = bool(ir.taps) or (fmt != "python" and bool(ir.heads))  # a checkpoint may hold more than we export
     if fmt != "python":  # the source keeps the aux heads so that training checkpoints load with strict=True
         ir = inference_only(ir)
     lint(ir, fmt)  # what is exported: an aux head's adaptive pooling is no obstacle to ONNX
-    path = Path(out) if out is not None else default_output(rs.spec.name, rs.variant, fmt)
-    refuse_existing(path, force)  # before minutes of exporting, not after
     from archspec.export.prepare import inference_module  # torch: only once the lint has passed
 
     model = inference_module(ir, Path(weights) if weights is not None else None, cut)

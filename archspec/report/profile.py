@@ -1,11 +1,10 @@
 """Render a measured per-block profile (archspec.torch_backend.profile) as text, markdown,
-json, or an SVG bar chart. Torch-free: it formats numbers only."""
+or json (the chart: archspec.report.profile_plot). Torch-free: it formats numbers only."""
 
 from __future__ import annotations
 
 import json
 import statistics
-from html import escape
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -82,24 +81,3 @@ def render_profile(p: Profile, fmt: str = "text") -> str:
     lines = [title, "  ".join(h.ljust(w) for h, w in zip(head, widths))]
     lines += ["  ".join(c.ljust(w) for c, w in zip(cells, widths)) for cells in body]
     return "\n".join(lines + [note])
-
-
-def render_svg(p: Profile) -> str:
-    """Horizontal bars of each block's time (forward, then backward stacked), slowest on top."""
-    rs = block_rows(p)
-    longest = max((_total_ms(r) for r in rs), default=0.0) or 1.0
-    label_w, bar_w, row_h = 180, 520, 18
-    height = row_h * len(rs) + 40
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 90}" height="{height}" '
-             'font-family="sans-serif" font-size="11">',
-             f'<text x="4" y="14">{escape(p.spec)} — ms per block, batch {p.batch}, {escape(p.device)} '
-             '(blue forward, orange backward)</text>']
-    for i, r in enumerate(rs):
-        y = 24 + i * row_h
-        fw = bar_w * (r["forward_ms"] or 0.0) / longest
-        bw = bar_w * (r.get("backward_ms") or 0.0) / longest
-        parts += [f'<text x="4" y="{y + 12}">{escape(r["block"])}</text>',
-                  f'<rect x="{label_w}" y="{y + 2}" width="{fw:.1f}" height="{row_h - 4}" fill="#4e79a7"/>',
-                  f'<rect x="{label_w + fw:.1f}" y="{y + 2}" width="{bw:.1f}" height="{row_h - 4}" fill="#f28e2b"/>',
-                  f'<text x="{label_w + fw + bw + 4:.1f}" y="{y + 12}">{_total_ms(r):.2f}</text>']
-    return "\n".join(parts + ["</svg>"]) + "\n"

@@ -31,7 +31,6 @@ from archspec.errors import ArchspecError, did_you_mean, fail
 from archspec.ir.budget import Limits, enforce, fmt_size, memory
 from archspec.spec.yamlload import load_text
 
-PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 """What `plot` writes, the format taken from the suffix."""
 SHORTHANDS = {"width": "scale.width", "depth": "scale.depth", "resolution": "scale.resolution"}
 MAX_COMBINATIONS = 10_000
@@ -180,12 +179,6 @@ def _cost_cells(r: Row) -> tuple[str, str, str, str]:
             "pareto" if r.pareto else "")
 
 
-def refuse_plot_suffix(path: Path) -> None:
-    if path.suffix.lower() not in PLOT_SUFFIXES:
-        raise fail(f"--plot {path}: the suffix must be {', '.join(PLOT_SUFFIXES[:-1])} or {PLOT_SUFFIXES[-1]} "
-                   "(the plot's format is taken from it)", hint=f"for example --plot {path.with_suffix('.svg')}")
-
-
 def plot(rows: list[Row], path: Path, title: str) -> None:
     """Params against MACs, the Pareto front joined and labelled; the format is `path`'s suffix."""
     import matplotlib
@@ -193,7 +186,7 @@ def plot(rows: list[Row], path: Path, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from archspec.fileio import write_bytes
+    from archspec.report.figures import save_figure
 
     ok = [(r, r.cost) for r in rows if r.cost is not None]
     fig, ax = plt.subplots(figsize=(7, 5), dpi=120)
@@ -211,7 +204,4 @@ def plot(rows: list[Row], path: Path, title: str) -> None:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    buf = io.BytesIO()  # matplotlib's SVG and PDF writers need a seekable file; the write stays atomic
-    fig.savefig(buf, format=path.suffix.lower().lstrip("."))
-    plt.close(fig)
-    write_bytes(path, buf.getvalue(), "plot")
+    save_figure(fig, path)

@@ -234,7 +234,7 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     try:
         obj: Any = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
-        raise fail(f"weight file not found: {path}", hint="pass the reference checkpoint's path with --from") from None
+        raise fail(f"weight file not found: {path}", hint="check the path of the checkpoint file") from None
     except OSError as e:
         raise fail(f"cannot read weight file {path}: {e.strerror or e}",
                    hint="check that the path names a readable file") from None
