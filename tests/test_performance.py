@@ -171,7 +171,6 @@ def test_a_plot_suffix_that_names_no_chart_format_is_refused_before_measuring(tm
     monkeypatch.setattr(profile, "profile_model", lambda *a, **kw: pytest.fail("measured before refusing"))
     plot = tmp_path / "prof.jpg"
     assert main(["profile", "cifar10_cnn", "--plot", str(plot)]) == 2
-    assert capsys.readouterr().err == (f"error: --plot {plot}: cannot tell the chart format from its suffix\n"
-                                       "    hint: end the file name in .svg, .png or .pdf, e.g. --plot "
-                                       f"{tmp_path / 'prof.svg'}\n")
+    assert capsys.readouterr().err == (f"error: --plot {plot}: the suffix must be .png, .svg or .pdf (the plot's "
+                                       f"format is taken from it)\n    hint: for example --plot {tmp_path / 'prof.svg'}\n")
     assert not plot.exists()
