@@ -11,7 +11,7 @@ import pytest
 
 import archspec
 from archspec.ir.graph import IR
-from conftest import SPECS, runtime_buffers, shipped_refs
+from conftest import ROOT, SPECS, runtime_buffers, shipped_refs
 
 def leaf_shapes(model: torch.nn.Module, x: torch.Tensor) -> dict[str, tuple[int, ...]]:
     shapes: dict[str, tuple[int, ...]] = {}
@@ -54,3 +54,30 @@ def test_runtime_equals_static(ref):
         with torch.no_grad():
             out = model(torch.empty(1, *ir.input_shape))
     assert tuple(out.shape[1:]) == ir[ir.output].shape
+
+
+TINY = ROOT / "tests" / "data" / "tiny.yaml"
+
+
+@pytest.mark.parametrize("device, message, hint", [
+    ("cuda", "device 'cuda': no CUDA device is available to this PyTorch build",
+     "build on the CPU and move the model later, or install a CUDA build of PyTorch"),
+    ("nonsense", "device 'nonsense' is not a torch device", "pass 'cpu', 'cuda', 'cuda:1', 'mps' or 'meta'"),
+])
+def test_a_device_torch_cannot_use_is_refused_with_a_remedy(device, message, hint, monkeypatch):
+    from archspec.errors import ArchspecError
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ArchspecError) as e:
+        archspec.build(TINY, device=device)
+    assert (e.value.first.message, e.value.first.hint) == (message, hint)
+
+
+def test_indexing_an_ir_by_a_missing_id_says_what_the_id_is():
+    ir = archspec.check("inception_v3#se")
+    with pytest.raises(KeyError) as e:
+        ir["SE_5b"]
+    assert e.value.args[0] == "'SE_5b' is a block scope, not a node; its last op is 'SE_5b/gate'"
+    with pytest.raises(KeyError) as e:
+        ir["mixed_5b"]
+    assert e.value.args[0].startswith("no node 'mixed_5b' in inception_v3; did you mean 'Mixed_5b'")

@@ -224,7 +224,21 @@ class IR:
         return {s.module: s for s in self.scopes.values() if s.kind in MODULES}
 
     def __getitem__(self, nid: str) -> Node:
-        return self.nodes[nid]
+        try:
+            return self.nodes[nid]
+        except KeyError:
+            raise KeyError(self._no_node(nid)) from None
+
+    def _no_node(self, nid: str) -> str:
+        """Why `ir[nid]` finds nothing: a scope's id names no node, else a near miss."""
+        from archspec.errors import did_you_mean
+
+        scope = self.scopes.get(tuple(nid.split("/")))
+        if scope is not None:
+            inner = [n for n in self.nodes if n.startswith(nid + "/")]
+            return (f"{nid!r} is a {scope.kind} scope, not a node; its last op is {inner[-1]!r}" if inner
+                    else f"{nid!r} is a {scope.kind} scope, not a node")
+        return f"no node {nid!r} in {self.name}" + (f"; {hint}" if (hint := did_you_mean(nid, self.nodes)) else "")
 
     def shape(self, nid: str) -> Shape:
         """A node's inferred output shape: for backends, which see only an IR that inferred."""

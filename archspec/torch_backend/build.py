@@ -28,6 +28,7 @@ from typing import Any, cast
 import torch
 from torch import nn
 
+from archspec.errors import fail
 from archspec.ir.graph import IR
 from archspec.ops import REGISTRY
 from archspec.ops.layers import activation
@@ -105,8 +106,21 @@ def build_module(ir: IR, device: str | torch.device | None = None) -> ArchspecMo
         raise ir.error
     if device is None:
         return _build(ir)
-    with torch.device(device):
+    with _device(device):
         return _build(ir)
+
+
+def _device(device: str | torch.device) -> torch.device:
+    """The device to create the weights on, refused with a remedy where torch cannot use it."""
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise fail(f"device {device!r} is not a torch device",
+                   hint="pass 'cpu', 'cuda', 'cuda:1', 'mps' or 'meta'") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise fail(f"device {device!r}: no CUDA device is available to this PyTorch build",
+                   hint="build on the CPU and move the model later, or install a CUDA build of PyTorch")
+    return dev
 
 
 def _build(ir: IR) -> ArchspecModel:
