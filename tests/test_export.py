@@ -262,7 +262,7 @@ def test_missing_onnx_names_the_extra(tmp_path, monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_onnx)
     with pytest.raises(ArchspecError) as e:
         export(SPECS / "cifar10_cnn.yaml", "onnx", tmp_path / "x.onnx")
-    assert "'onnxruntime'" in e.value.first.message and e.value.first.hint == "pip install 'archspec[export]'"
+    assert "'onnxruntime'" in e.value.first.message and e.value.first.hint == "pip install 'archspec[export]' (in a clone: bash scripts/setup.sh export)"
 
 
 def test_an_existing_file_is_kept_unless_forced_and_a_failed_export_leaves_it(tmp_path, monkeypatch):

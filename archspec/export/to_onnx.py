@@ -22,7 +22,7 @@ from archspec.export.common import as_tensors, example_input, exporter_failed, m
 from archspec.ir.graph import IR
 
 OPSET = 18
-EXTRA_HINT = "pip install 'archspec[export]'"
+EXTRA_HINT = "pip install 'archspec[export]' (in a clone: bash scripts/setup.sh export)"
 
 
 def require() -> tuple[Any, Any]:

@@ -22,4 +22,4 @@ def require_extra() -> None:
             importlib.import_module(name)
         except ImportError:
             raise fail(f"`archspec serve` needs {name}, which is not installed",
-                       hint="install the serve extra: pip install 'archspec[serve]'") from None
+                       hint="install the serve extra: pip install 'archspec[serve]' (in a clone: bash scripts/setup.sh serve)") from None
