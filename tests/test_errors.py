@@ -238,9 +238,16 @@ def test_shape_error_shows_the_shape_table(write_spec):
     """).lstrip("\n"))
     with pytest.raises(ArchspecError) as info:
         archspec.check(path)
-    text = str(info.value)
-    assert "shapes up to the failing node" in text
-    assert "c1" in text and "8×15×15" in text and "8×7×7" in text
+    assert info.value.context.splitlines() == [
+        "shapes up to the failing node (2 nodes before it, last 2 shown):",
+        "  c1  conv       8×15×15", "  c2  conv       8×7×7", "  fc  linear     ✗"]
+
+
+def test_the_shape_table_counts_one_node_in_the_singular(write_spec):
+    path = write_spec(HEAD + "network:\n  - c1: {op: conv, out: 8, k: 3, stride: 2}\n  - fc: {op: linear, out: 10}\n")
+    with pytest.raises(ArchspecError) as info:
+        archspec.check(path)
+    assert info.value.context.splitlines()[0] == "shapes up to the failing node (1 node before it, last 1 shown):"
 
 
 def test_overrides_by_path_errors_name_the_path(write_spec):

@@ -56,5 +56,6 @@ def shape_table(ir: IR, done: list[str], failing: str, last: int = 12) -> str:
     rows = [(nid, ir[nid].op, fmt_shape(ir.shape(nid))) for nid in done[-last:]]
     rows.append((failing, ir[failing].op, "✗"))
     w = max(len(r[0]) for r in rows)
-    head = f"shapes up to the failing node ({len(done)} nodes before it, last {min(last, len(done))} shown):"
+    count = f"{len(done)} node{'' if len(done) == 1 else 's'} before it"
+    head = f"shapes up to the failing node ({count}, last {min(last, len(done))} shown):"
     return "\n".join([head] + [f"  {n:<{w}}  {o:<10} {s}" for n, o, s in rows])
