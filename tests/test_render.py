@@ -203,6 +203,17 @@ def test_without_dot_the_source_is_kept_and_the_error_says_how_to_install(
     assert not (tmp_path / "tiny.svg").exists()
 
 
+def test_without_dot_a_kept_source_file_is_not_replaced(
+        tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    (tmp_path / "tiny.gv").write_text("mine", encoding="utf-8")
+    assert main(["render", str(tiny), "-o", str(tmp_path / "tiny.svg")]) == 2
+    assert capsys.readouterr().err.splitlines()[0] == (
+        f"error: Graphviz's `dot` program is not installed, so {tmp_path / 'tiny.svg'} was not rendered; the DOT "
+        f"source was not written either, since {tmp_path / 'tiny.gv'} exists")
+    assert (tmp_path / "tiny.gv").read_text(encoding="utf-8") == "mine"
+
+
 def test_without_dot_on_path_in_a_real_process(tiny: Path, tmp_path: Path) -> None:
     # the same interpreter (so the same venv and packages), with a PATH on which there is no `dot`
     empty = tmp_path / "bin"

@@ -35,10 +35,14 @@ def write(source: str, path: Path) -> Path:
         return path
     if shutil.which("dot") is None:
         gv = path.with_suffix(".gv")
+        install = "install Graphviz (Debian/Ubuntu: `apt-get install graphviz`, macOS: `brew install graphviz`)"
+        if gv.exists():  # the user did not ask for this file: one they kept is not replaced
+            raise fail(f"Graphviz's `dot` program is not installed, so {path} was not rendered; the DOT "
+                       f"source was not written either, since {gv} exists",
+                       hint=f"{install}, or write the source elsewhere with -o NAME.gv")
         write_text(gv, source, "the diagram source")
         raise fail(f"Graphviz's `dot` program is not installed, so {path} was not rendered; "
                    f"the DOT source was written to {gv}",
-                   hint="install Graphviz (Debian/Ubuntu: `apt-get install graphviz`, macOS: `brew install graphviz`), "
-                        f"then run this command again or `dot -T{fmt} {gv} -o {path}`")
+                   hint=f"{install}, then run this command again or `dot -T{fmt} {gv} -o {path}`")
     write_bytes(path, graphviz.Source(source).pipe(format=fmt), "the diagram")
     return path
