@@ -162,3 +162,11 @@ variants:
     assert "u1 … u3" in dot_source(b)  # without an overlay the three identical blocks fold
     src = dot_source(b, Options(), Overlay.of(diff(archspec.check(p), b, "op")))
     assert "u1 … u2" in src and "u1 … u3" not in src and "\tu3 [label=" in src
+
+
+def test_a_delta_too_small_for_a_tenth_of_a_percent_keeps_its_sign(capsys: pytest.CaptureFixture[str]) -> None:
+    # one pool filter fewer in Mixed_5b: -(192 + 2) params there and -240 in Mixed_5c, of 23.8 M
+    assert main(["diff", "inception_v3", "inception_v3", "--set", "network.Mixed_5b.pool_features=31"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "params 23,834,568 → 23,834,134 (-434) (-<0.1%), MACs 5,713,216,096 → 5,712,686,896 (-529,200) (-<0.1%); "
+        "with aux heads 27,161,264 → 27,160,830")

@@ -55,14 +55,22 @@ def _cost_rows(d: Diff) -> list[tuple[str, ...]]:
     return body
 
 
+def _pct(x: int, y: int) -> str:
+    """The relative change to 0.1%; one too small to show reads `<0.1%` with its sign, never `-0.0%`."""
+    if not x:
+        return ""
+    ratio = (y - x) / x
+    if y != x and abs(ratio) < 0.0005:
+        return f" ({'+' if ratio > 0 else '-'}<0.1%)"
+    return f" ({ratio:+.1%})"
+
+
 def _summary_line(d: Diff) -> str:
     ta, tb = d.totals
-    def pct(x: int, y: int) -> str:
-        return f" ({(y - x) / x:+.1%})" if x else ""
     heads = (f"; with aux heads {ta.train_params:,} → {tb.train_params:,}"
              if (ta.train_params, tb.train_params) != (ta.params, tb.params) else "")
-    return (f"params {ta.params:,} → {tb.params:,} ({tb.params - ta.params:+,}){pct(ta.params, tb.params)}, "
-            f"MACs {ta.macs:,} → {tb.macs:,} ({tb.macs - ta.macs:+,}){pct(ta.macs, tb.macs)}{heads}")
+    return (f"params {ta.params:,} → {tb.params:,} ({tb.params - ta.params:+,}){_pct(ta.params, tb.params)}, "
+            f"MACs {ta.macs:,} → {tb.macs:,} ({tb.macs - ta.macs:+,}){_pct(ta.macs, tb.macs)}{heads}")
 
 
 def render_diff(d: Diff, fmt: str = "text") -> str:
