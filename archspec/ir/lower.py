@@ -161,8 +161,11 @@ class _Lowerer:
     def run(self) -> IR:
         for step in PASSES:
             step(self)
+        scale = self.spec.scale
+        scaling = tuple((k, v) for k, v in (("width", scale.width), ("depth", scale.depth),
+                                            ("resolution", scale.resolution)) if v not in (1, None))
         return IR(self.spec.name, self.rs.ref, tuple(self.spec.input), self.nodes, self.output, self.heads,
-                  self.scopes)
+                  self.scopes, scaling=scaling)
 
     # ---- the passes, in the order PASSES runs them ----------------------------------
     def place_input(self) -> None:
