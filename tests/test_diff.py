@@ -59,8 +59,11 @@ def test_insert_a_block(v3: Path) -> None:
 
 def test_widen_a_branch(v3: Path) -> None:
     d = compare(str(v3), f"{v3}#wide_pool")
-    [n] = d.nodes
+    n, after = d.nodes
     assert (n.path, n.changes[0]) == ("Mixed_5b", Change("pool_features", 32, 64))
+    # Mixed_5c's own fields are the same, but it reads 32 more channels: changed, and why
+    assert (after.path, after.status, after.changes) == ("Mixed_5c", "changed",
+                                                         (Change("input", "256×35×35", "288×35×35"),))
     rows = {c.name: c for c in d.blocks}
     # Mixed_5b: 32 more 1x1 filters over 192 channels (+BN); Mixed_5c: its first convs (64+48+64+64
     # filters) see 32 more channels; the shape at 35x35 is where both costs scale
@@ -73,7 +76,15 @@ def test_widen_a_branch(v3: Path) -> None:
 def test_change_the_input() -> None:
     tiny = str(ROOT / "tests" / "data" / "tiny.yaml")
     d = compare(tiny, tiny, ["input=[3,64,64]"])
-    assert [(n.path, n.changes) for n in d.nodes] == [("input", (Change("shape", [3, 32, 32], [3, 64, 64]),))]
+    # every block reads a twice-as-large map; the head's fc reads gap's 28 values either way
+    assert [(n.path, n.changes) for n in d.nodes] == [
+        ("input", (Change("shape", [3, 32, 32], [3, 64, 64]),)),
+        ("conv1", (Change("input", "3×32×32", "3×64×64"),)),
+        ("mix", (Change("input", "16×16×16", "16×32×32"),)),
+        ("res", (Change("input", "28×16×16", "28×32×32"),)),
+        ("aux", (Change("input", "28×16×16", "28×32×32"),)),
+        ("gap", (Change("input", "28×16×16", "28×32×32"),)),
+    ]
     a, b = d.totals
     fc = 28 * 10  # the classifier after global pooling costs the same at any resolution
     assert b.params == a.params and b.macs - fc == 4 * (a.macs - fc)
@@ -81,8 +92,11 @@ def test_change_the_input() -> None:
 
 def test_remove_a_pool() -> None:
     d = compare("cifar10_cnn", "cifar10_cnn", ["network.max_pooling2d_1={op: identity}"], level="op")
-    assert [(n.status, n.path) for n in d.nodes] == [("changed", "max_pooling2d_1")]
+    assert [(n.status, n.path) for n in d.nodes] == [("changed", "max_pooling2d_1"), ("changed", "dropout_1"),
+                                                      ("changed", "flatten"), ("changed", "dense")]
     assert d.nodes[0].changes[0] == Change("op", "maxpool", "identity")
+    assert [n.changes for n in d.nodes[1:]] == [(Change("input", "64×6×6", "64×13×13"),)] * 2 + [
+        (Change("input", "2304", "10816"),)]
     # the flatten grows from 64x6x6 to 64x13x13, and so does dense's fan-in
     assert delta(d) == ((64 * 13 * 13 - 64 * 6 * 6) * 512, (64 * 13 * 13 - 64 * 6 * 6) * 512)
 
@@ -93,8 +107,10 @@ def test_remove_and_rename_are_by_name(tmp_path: Path) -> None:
                  "  renamed:\n    remove: [network.dropout_2]\n"
                  "    insert: [{after: network.relu_4, items: [drop: {op: dropout, p: 0.5}]}]\n")
     d = compare(str(p), f"{p}#no_pool", level="op")
-    assert [(n.status, n.path) for n in d.nodes] == [("removed", "max_pooling2d_1"), ("changed", "dropout_1")]
-    assert d.nodes[1].changes == (Change("inputs", ["max_pooling2d_1"], ["relu_3"]),)
+    assert [(n.status, n.path) for n in d.nodes] == [("removed", "max_pooling2d_1"), ("changed", "dropout_1"),
+                                                      ("changed", "flatten"), ("changed", "dense")]
+    assert d.nodes[1].changes == (Change("inputs", ["max_pooling2d_1"], ["relu_3"]),
+                                  Change("input", "64×6×6", "64×13×13"))
     d = compare(str(p), f"{p}#renamed", level="op")
     assert [(n.status, n.path) for n in d.nodes] == [("removed", "dropout_2"), ("added", "drop"),
                                                       ("changed", "dense_1")]
@@ -170,3 +186,12 @@ def test_a_delta_too_small_for_a_tenth_of_a_percent_keeps_its_sign(capsys: pytes
     assert capsys.readouterr().out.splitlines()[-1] == (
         "params 23,834,568 → 23,834,134 (-434) (-<0.1%), MACs 5,713,216,096 → 5,712,686,896 (-529,200) (-<0.1%); "
         "with aux heads 27,161,264 → 27,160,830")
+
+
+def test_a_block_that_reads_a_wider_input_is_listed_with_why(v3: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["diff", str(v3), "#wide_pool"]) == 0
+    assert capsys.readouterr().out.splitlines()[3:6] == [
+        "         node      change",
+        "changed  Mixed_5b  pool_features: 32 → 64, ops inside: 1 added, removed or changed (--level op lists them)",
+        "changed  Mixed_5c  input: 256×35×35 → 288×35×35",
+    ]
