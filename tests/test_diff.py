@@ -51,10 +51,10 @@ def test_insert_a_block(v3: Path) -> None:
     ]
     assert d.nodes[1].changes == (Change("inputs", ["Mixed_6e"], ["Mixed_6f"]),)
     assert delta(d) == (INCEPTION_C_192, INCEPTION_C_192_MACS)  # +2,141,952 params, +617.9 M MACs
-    row = {c.name: c for c in d.blocks}["Mixed_6f"]
+    row = {c.name: c for c in d.costs}["Mixed_6f"]
     assert row.params == (None, INCEPTION_C_192) and row.shape == (None, (768, 17, 17))
     # nothing before the insertion point shifts: every other block costs what it cost
-    assert all(c.params[0] == c.params[1] and c.macs[0] == c.macs[1] for c in d.blocks if c.name != "Mixed_6f")
+    assert all(c.params[0] == c.params[1] and c.macs[0] == c.macs[1] for c in d.costs if c.name != "Mixed_6f")
 
 
 def test_widen_a_branch(v3: Path) -> None:
@@ -64,7 +64,7 @@ def test_widen_a_branch(v3: Path) -> None:
     # Mixed_5c's own fields are the same, but it reads 32 more channels: changed, and why
     assert (after.path, after.status, after.changes) == ("Mixed_5c", "changed",
                                                          (Change("input", "256×35×35", "288×35×35"),))
-    rows = {c.name: c for c in d.blocks}
+    rows = {c.name: c for c in d.costs}
     # Mixed_5b: 32 more 1x1 filters over 192 channels (+BN); Mixed_5c: its first convs (64+48+64+64
     # filters) see 32 more channels; the shape at 35x35 is where both costs scale
     assert rows["Mixed_5b"].params[1] - rows["Mixed_5b"].params[0] == 32 * 192 + 2 * 32
@@ -195,3 +195,23 @@ def test_a_block_that_reads_a_wider_input_is_listed_with_why(v3: Path, capsys: p
         "changed  Mixed_5b  pool_features: 32 → 64, ops inside: 1 added, removed or changed (--level op lists them)",
         "changed  Mixed_5c  input: 256×35×35 → 288×35×35",
     ]
+
+
+def test_level_op_costs_every_op(capsys: pytest.CaptureFixture[str]) -> None:
+    tiny = str(ROOT / "tests" / "data" / "tiny.yaml")
+    assert main(["diff", tiny, tiny, "--set", "network.conv1.out=24", "--level", "op"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    at = out.index("op               output A  output B  params A  params B  Δ params     MACs A     MACs B    Δ MACs")
+    # 8 more stem filters: 8 × 27 weights + 2 × 8 BatchNorm; each 1x1 conv reading the stem sees 8 more channels
+    assert out[at + 1:at + 3] == [
+        "conv1            16×16×16  24×16×16       464       696      +232    110,592    165,888   +55,296",
+        "mix/b1           16×16×16  16×16×16       288       416      +128     65,536     98,304   +32,768",
+    ]
+    assert out[at + 20] == "total            3×32×32   3×32×32      6,058     6,482      +424  1,429,784  1,534,232  +104,448"
+    assert main(["diff", tiny, tiny, "--set", "network.conv1.out=24", "--level", "op", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["level"], len(data["costs"])) == ("op", 19)
+    assert data["costs"][1] == {"name": "mix/b1", "shape": [[16, 16, 16], [16, 16, 16]], "params": [288, 416],
+                                "macs": [65536, 98304]}
+    assert main(["diff", tiny, tiny, "--format", "markdown"]) == 0
+    assert "| block | output A |" in capsys.readouterr().out

@@ -36,8 +36,9 @@ class NodeDiff:
 
 
 @dataclass(frozen=True)
-class BlockCost:
-    """One top-level block (or op) of either side: its output shape, params and MACs on each."""
+class CostRow:
+    """One top-level block (at level `block`) or one op (at level `op`) of either side: its
+    output shape, params and MACs on each."""
 
     name: str
     shape: tuple[tuple[int, ...] | None, tuple[int, ...] | None]
@@ -59,7 +60,7 @@ class Diff:
     b: str
     level: str
     nodes: tuple[NodeDiff, ...]
-    blocks: tuple[BlockCost, ...]
+    costs: tuple[CostRow, ...]
     totals: tuple[Totals, Totals]
 
     @property
@@ -173,16 +174,18 @@ def _merged_order(a: list[str], b: list[str]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _block_costs(ir: IR) -> dict[str, tuple[tuple[int, ...], int, int]]:
+def _level_costs(ir: IR, level: str) -> dict[str, tuple[tuple[int, ...], int, int]]:
+    if level == "op":
+        return {nid: (ir.shape(nid), d.params, d.macs) for nid, d in ir.ops()}
     return {name: (ir.shape(m[-1]), (c := ir.cost_of(m)).params, c.macs) for name, m in ir.top_level().items()}
 
 
-def _costs(a: IR, b: IR) -> tuple[BlockCost, ...]:
-    ca, cb = _block_costs(a), _block_costs(b)
+def _costs(a: IR, b: IR, level: str) -> tuple[CostRow, ...]:
+    ca, cb = _level_costs(a, level), _level_costs(b, level)
     out = []
     for name in _merged_order(list(ca), list(cb)):
         x, y = ca.get(name), cb.get(name)
-        out.append(BlockCost(name, (x[0] if x else None, y[0] if y else None),
+        out.append(CostRow(name, (x[0] if x else None, y[0] if y else None),
                              (x[1] if x else None, y[1] if y else None), (x[2] if x else None, y[2] if y else None)))
     return tuple(out)
 
@@ -214,4 +217,4 @@ def diff(a: IR, b: IR, level: str = "block") -> Diff:
         raise ValueError(f"level must be 'block' or 'op', not {level!r}")
     if a.input_shape != b.input_shape:
         nodes.insert(0, NodeDiff(INPUT, "changed", "input", (Change("shape", list(a.input_shape), list(b.input_shape)),)))
-    return Diff(a.ref, b.ref, level, tuple(nodes), _costs(a, b), (_totals(a), _totals(b)))
+    return Diff(a.ref, b.ref, level, tuple(nodes), _costs(a, b, level), (_totals(a), _totals(b)))
