@@ -91,6 +91,20 @@ def test_flags_are_the_same_as_set(spec: Path, capsys: pytest.CaptureFixture[str
     assert "input 3×64×64" in flags
 
 
+def test_the_verdict_names_the_multipliers_applied(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "inception_v3", "--width", "0.5"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith(
+        "inception_v3.yaml (width 0.5) — 132 ops, input 3×299×299 → output 1000, 7,505,088 params "
+        "(6,480,216 without aux heads), 1.43G MACs")
+    assert main(["check", "mobilenet_v2", "--width", "0.5", "--resolution", "160"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith(
+        "mobilenet_v2.yaml (width 0.5, resolution 160) — 66 ops, input 3×160×160 → output 1000, 1,968,680 params, "
+        "50.18M MACs")
+    assert main(["check", "inception_v3", "--width", "1"]) == 0  # the identity names nothing
+    assert capsys.readouterr().out.rstrip().endswith("inception_v3.yaml — 132 ops, input 3×299×299 → output 1000, "
+                                                     "27,161,264 params (23,834,568 without aux heads), 5.71G MACs")
+
+
 def test_a_variant_scales(spec: Path) -> None:
     spec.write_text(SPEC + "variants:\n  small: {set: {scale.width: 0.5, scale.resolution: 16}}\n")
     ir = archspec.check(f"{spec}#small")

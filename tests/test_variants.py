@@ -107,3 +107,19 @@ def test_extends_a_variant(tmp_path: Path) -> None:
         archspec.check(child)
     assert "variants 'lowres79' and 'paper' conflict" in info.value.first.message
     assert info.value.first.loc.file.endswith("inception_v3.yaml")
+
+
+def test_a_reference_to_a_removed_item_names_the_removal_too(tmp_path: Path) -> None:
+    spec = tmp_path / "v3.yaml"
+    spec.write_text("extends: inception_v3\nvariants:\n  four:\n    remove: [network.Mixed_6e]\n")
+    with pytest.raises(ArchspecError) as info:
+        archspec.check(f"{spec}#four")
+    reader, removal = info.value.problems
+    # the aux head's `from: Mixed_6e` in the shipped file, and the user's `remove:` line
+    assert (Path(reader.loc.file).name, reader.loc.line, reader.loc.col) == ("inception_v3.yaml", 238, 13)
+    assert reader.message == f"unknown reference 'Mixed_6e': an override removed it ({spec}:4:14)"
+    assert (removal.loc.file, removal.loc.line, removal.loc.col) == (str(spec), 4, 14)
+    assert removal.message == "the removal of 'Mixed_6e', which 'AuxLogits/pool' still reads"
+    assert reader.hint == removal.hint == "remove what reads 'Mixed_6e' too, or `set:` its input to another node"
+    spec.write_text("extends: inception_v3\nvariants:\n  four:\n    remove: [network.Mixed_6e, network.AuxLogits]\n")
+    assert archspec.check(f"{spec}#four").ok

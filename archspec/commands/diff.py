@@ -4,7 +4,7 @@ import argparse
 
 from archspec.commands import limit_args, limits, spec_args
 
-HELP = "what B changes against A: nodes added, removed and changed, and each block's shape, params and MACs"
+HELP = "what B changes against A: nodes added, removed and changed, and each block's (or op's) shape, params and MACs"
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -13,7 +13,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     spec_args(p, positional=False)  # --set and the scaling flags apply to B
     p.add_argument("--format", choices=["text", "markdown", "json"], default="text")
     p.add_argument("--level", choices=["block", "op"], default="block",
-                   help="compare top-level blocks (default) or every op")
+                   help="compare and cost top-level blocks (default) or every op")
     limit_args(p)
 
 

@@ -2,8 +2,9 @@
 
 Nodes are matched by their name path, never by position, so an inserted block shifts
 nothing and a renamed node is a removal plus an addition. A node is *changed* when its op
-kind, its arguments or its inputs differ; shapes and costs that change because something
-upstream changed are shown in the per-block table, not as changes of the node itself.
+kind, its arguments or its inputs differ, or when the shape it reads differs: a block after
+a widened one has new params and MACs although its own fields are the same, and its change
+says why (`input: 256×35×35 → 288×35×35`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from archspec.ir.graph import INPUT, IR, Node
-from archspec.ops import REGISTRY
+from archspec.ops import REGISTRY, fmt_shape
 
 Status = Literal["added", "removed", "changed"]
 
@@ -35,8 +36,9 @@ class NodeDiff:
 
 
 @dataclass(frozen=True)
-class BlockCost:
-    """One top-level block (or op) of either side: its output shape, params and MACs on each."""
+class CostRow:
+    """One top-level block (at level `block`) or one op (at level `op`) of either side: its
+    output shape, params and MACs on each."""
 
     name: str
     shape: tuple[tuple[int, ...] | None, tuple[int, ...] | None]
@@ -58,7 +60,7 @@ class Diff:
     b: str
     level: str
     nodes: tuple[NodeDiff, ...]
-    blocks: tuple[BlockCost, ...]
+    costs: tuple[CostRow, ...]
     totals: tuple[Totals, Totals]
 
     @property
@@ -91,8 +93,9 @@ def _field_changes(old: dict[str, Any], new: dict[str, Any]) -> tuple[Change, ..
     return tuple(Change(k, old.get(k), new.get(k)) for k in keys if old.get(k) != new.get(k))
 
 
-Entities = dict[str, tuple[str, dict[str, Any]]]
-"""Comparable things by name path: (description, the fields that make it what it is)."""
+Entities = dict[str, tuple[str, dict[str, Any], list[str]]]
+"""Comparable things by name path: (description, the fields that make it what it is, the
+shapes it reads from outside itself)."""
 
 
 def _top(nid: str) -> str:
@@ -102,27 +105,35 @@ def _top(nid: str) -> str:
 def _op_entities(ir: IR, inside_only: bool = False) -> Entities:
     """Every op. With `inside_only`, an input from outside the op's top-level block reads as
     `(block input)`: what feeds the block is the block's own field, not a change inside it."""
-    out = {}
+    out: Entities = {}
     for nid, d in ir.ops():
         inputs = [i if not inside_only or _top(i) == _top(nid) else "(block input)" for i in d.inputs]
-        out[nid] = (_describe(d), {"op": d.op, **_args(d), "inputs": inputs})
+        # inside a block a shape follows from the block's input: counted once, on the block
+        shapes = [] if inside_only else [fmt_shape(ir.shape(i)) for i in d.inputs]
+        out[nid] = (_describe(d), {"op": d.op, **_args(d), "inputs": inputs}, shapes)
     return out
 
 
 def _block_entities(ir: IR) -> Entities:
     """Every top-level item: a block's template, params and inputs; an op's args and inputs."""
     out: Entities = {}
+    read: dict[str, list[str]] = {}
     for nid, d in ir.ops():
         top = d.scope[:1]
         if not top:
-            out[nid] = (_describe(d), {"op": d.op, **_args(d), "inputs": list(d.inputs)})
+            out[nid] = (_describe(d), {"op": d.op, **_args(d), "inputs": list(d.inputs)}, [])
+            read[nid] = list(d.inputs)
             continue
         if top[0] not in out:
             scope = ir.modules[top]
             what = scope.block or scope.kind
-            out[top[0]] = (what, {"op": what, **dict(scope.args), "inputs": []})
-        feeds = out[top[0]][1]["inputs"]
+            out[top[0]] = (what, {"op": what, **dict(scope.args), "inputs": []}, [])
+            read[top[0]] = []
+        feeds, outside = out[top[0]][1]["inputs"], read[top[0]]
         feeds += [_top(i) for i in d.inputs if _top(i) != top[0] and _top(i) not in feeds]
+        outside += [i for i in d.inputs if _top(i) != top[0] and i not in outside]
+    for name, nids in read.items():
+        out[name][2].extend(fmt_shape(ir.shape(i)) for i in nids)
     return out
 
 
@@ -139,7 +150,7 @@ def _op_diffs(a: IR, b: IR) -> list[NodeDiff]:
     return _diffs(_op_entities(a), _op_entities(b))
 
 
-def _diffs(ea: dict[str, tuple[str, dict[str, Any]]], eb: dict[str, tuple[str, dict[str, Any]]]) -> list[NodeDiff]:
+def _diffs(ea: Entities, eb: Entities) -> list[NodeDiff]:
     out = []
     for path in _merged_order(list(ea), list(eb)):
         if path not in ea:
@@ -148,6 +159,8 @@ def _diffs(ea: dict[str, tuple[str, dict[str, Any]]], eb: dict[str, tuple[str, d
             out.append(NodeDiff(path, "removed", ea[path][0]))
         else:
             changes = _field_changes(ea[path][1], eb[path][1])
+            if ea[path][2] != eb[path][2]:
+                changes += (Change("input", ", ".join(ea[path][2]), ", ".join(eb[path][2])),)
             if changes:
                 out.append(NodeDiff(path, "changed", eb[path][0], changes))
     return out
@@ -161,16 +174,18 @@ def _merged_order(a: list[str], b: list[str]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _block_costs(ir: IR) -> dict[str, tuple[tuple[int, ...], int, int]]:
+def _level_costs(ir: IR, level: str) -> dict[str, tuple[tuple[int, ...], int, int]]:
+    if level == "op":
+        return {nid: (ir.shape(nid), d.params, d.macs) for nid, d in ir.ops()}
     return {name: (ir.shape(m[-1]), (c := ir.cost_of(m)).params, c.macs) for name, m in ir.top_level().items()}
 
 
-def _costs(a: IR, b: IR) -> tuple[BlockCost, ...]:
-    ca, cb = _block_costs(a), _block_costs(b)
+def _costs(a: IR, b: IR, level: str) -> tuple[CostRow, ...]:
+    ca, cb = _level_costs(a, level), _level_costs(b, level)
     out = []
     for name in _merged_order(list(ca), list(cb)):
         x, y = ca.get(name), cb.get(name)
-        out.append(BlockCost(name, (x[0] if x else None, y[0] if y else None),
+        out.append(CostRow(name, (x[0] if x else None, y[0] if y else None),
                              (x[1] if x else None, y[1] if y else None), (x[2] if x else None, y[2] if y else None)))
     return tuple(out)
 
@@ -202,4 +217,4 @@ def diff(a: IR, b: IR, level: str = "block") -> Diff:
         raise ValueError(f"level must be 'block' or 'op', not {level!r}")
     if a.input_shape != b.input_shape:
         nodes.insert(0, NodeDiff(INPUT, "changed", "input", (Change("shape", list(a.input_shape), list(b.input_shape)),)))
-    return Diff(a.ref, b.ref, level, tuple(nodes), _costs(a, b), (_totals(a), _totals(b)))
+    return Diff(a.ref, b.ref, level, tuple(nodes), _costs(a, b, level), (_totals(a), _totals(b)))

@@ -215,6 +215,8 @@ class IR:
     """Every scope, outer before inner, keyed by its display path's segments."""
     taps: tuple[str, ...] = ()
     """Feature taps (node ids) the compiled module returns as a dict instead of `output`."""
+    scaling: tuple[tuple[str, float], ...] = ()
+    """The multipliers that changed the spec's network, as (`width` | `depth` | `resolution`, value)."""
     error: ArchspecError | None = None
     """Set by inference when a shape check failed; nodes after the failure lack shapes."""
 

@@ -135,6 +135,8 @@ class _Lowerer:
         """Each node's inputs as written: by-name references are resolved once every name is known."""
         self.problems = ProblemCollector()
         self.names: dict[tuple[str, ...], dict[str, tuple[str | None, Location]]] = {}
+        self.removed: dict[tuple[str, ...], dict[str, Location]] = {}
+        """Per scope, the items a `remove:` override took out of its lists, and the override's line."""
         self.heads: list[Head] = []
         self.head_sources: list[tuple[int, Ref]] = []
         self.ref_locs: dict[tuple[str, str], Location] = {}
@@ -161,8 +163,11 @@ class _Lowerer:
     def run(self) -> IR:
         for step in PASSES:
             step(self)
+        scale = self.spec.scale
+        scaling = tuple((k, v) for k, v in (("width", scale.width), ("depth", scale.depth),
+                                            ("resolution", scale.resolution)) if v not in (1, None))
         return IR(self.spec.name, self.rs.ref, tuple(self.spec.input), self.nodes, self.output, self.heads,
-                  self.scopes)
+                  self.scopes, scaling=scaling)
 
     # ---- the passes, in the order PASSES runs them ----------------------------------
     def place_input(self) -> None:
@@ -298,9 +303,8 @@ class _Lowerer:
                     continue
                 target = self._lookup(inp)
                 if target is None:
-                    unknown = self.unknown(inp, data.path)
-                    if unknown is not None:
-                        self.problems.add(unknown)
+                    for problem in self.unknown(inp, data.path):
+                        self.problems.add(problem)
                     continue
                 head = self.nodes[target].head
                 if head is not None and head != data.head:
@@ -312,21 +316,28 @@ class _Lowerer:
                 data.inputs.append(target)
                 self.ref_locs[(nid, target)] = inp.loc
 
-    def unknown(self, ref: Ref, path: str) -> Problem | None:
-        """Why a name is not found: it does not exist, or exists in a scope the reference cannot
-        see. None when the name's own item failed to lower: that problem is reported already."""
+    def unknown(self, ref: Ref, path: str) -> list[Problem]:
+        """Why a name is not found: an override removed it (reported at the reference and at the
+        removal), it does not exist, or it exists in a scope the reference cannot see. Nothing when
+        the name's own item failed to lower: that problem is reported already."""
         visible = [n for m, t in self.names.items() if ref.module[:len(m)] == m for n in t]
         if ref.name in visible:
-            return None
+            return []
+        removed = [t[ref.name] for m, t in self.removed.items() if ref.module[:len(m)] == m and ref.name in t]
+        if removed:
+            hint = f"remove what reads {ref.name!r} too, or `set:` its input to another node"
+            return [Problem(f"unknown reference {ref.name!r}: an override removed it ({removed[-1]})", ref.loc, path,
+                            hint),
+                    Problem(f"the removal of {ref.name!r}, which {path!r} still reads", removed[-1], None, hint)]
         elsewhere = sorted("/".join(m) or "the network" for m, t in self.names.items() if ref.name in t)
         if elsewhere:
-            return Problem(f"unknown reference {ref.name!r}: it is defined inside {elsewhere[0]!r}, which this "
-                           f"reference cannot see", ref.loc, path,
-                           "a name is visible in its own block and the blocks nested in it; refer to a node "
-                           "inside another block by its path (block/name)")
-        return Problem(f"unknown reference {ref.name!r}", ref.loc, path,
-                       did_you_mean(ref.name, visible)
-                       or "refer to a layer or block by its name")
+            return [Problem(f"unknown reference {ref.name!r}: it is defined inside {elsewhere[0]!r}, which this "
+                            f"reference cannot see", ref.loc, path,
+                            "a name is visible in its own block and the blocks nested in it; refer to a node "
+                            "inside another block by its path (block/name)")]
+        return [Problem(f"unknown reference {ref.name!r}", ref.loc, path,
+                        did_you_mean(ref.name, visible)
+                        or "refer to a layer or block by its name")]
 
     # ---- sequences and items ------------------------------------------------------
     def seq(self, items: Any, ctx: Ctx, inp: str | Ref, where: Location | None = None) -> str | None:
@@ -334,6 +345,7 @@ class _Lowerer:
             loc = getattr(items, "loc", where)
             self.problem("expected a non-empty list of named items (`- name: {op: kind, ...}`)", loc, ctx.at() or None)
             return None
+        self.removed.setdefault(ctx.module, {}).update(items.removed)
         prev: str | Ref | None = inp
         for i, item in enumerate(items):
             loc = items.item_loc[i]

@@ -43,26 +43,39 @@ def _table(head: tuple[str, ...], body: Sequence[tuple[str, ...]], right_from: i
     return [line(head), *(line(r) for r in body)]
 
 
-_COST_HEAD = ("block", "output A", "output B", "params A", "params B", "Δ params", "MACs A", "MACs B", "Δ MACs")
+_COST_HEAD = ("output A", "output B", "params A", "params B", "Δ params", "MACs A", "MACs B", "Δ MACs")
+
+
+def _cost_head(d: Diff) -> tuple[str, ...]:
+    """The first column names what a row is: a top-level block, or at `--level op` an op."""
+    return (d.level, *_COST_HEAD)
 
 
 def _cost_rows(d: Diff) -> list[tuple[str, ...]]:
     body: list[tuple[str, ...]] = [(c.name, _shape(c.shape[0]), _shape(c.shape[1]), _num(c.params[0]), _num(c.params[1]), _delta(c.params),
-             _num(c.macs[0]), _num(c.macs[1]), _delta(c.macs)) for c in d.blocks]
+             _num(c.macs[0]), _num(c.macs[1]), _delta(c.macs)) for c in d.costs]
     ta, tb = d.totals
     body.append(("total", _shape(ta.input), _shape(tb.input), _num(ta.params), _num(tb.params),
                  _delta((ta.params, tb.params)), _num(ta.macs), _num(tb.macs), _delta((ta.macs, tb.macs))))
     return body
 
 
+def _pct(x: int, y: int) -> str:
+    """The relative change to 0.1%; one too small to show reads `<0.1%` with its sign, never `-0.0%`."""
+    if not x:
+        return ""
+    ratio = (y - x) / x
+    if y != x and abs(ratio) < 0.0005:
+        return f" ({'+' if ratio > 0 else '-'}<0.1%)"
+    return f" ({ratio:+.1%})"
+
+
 def _summary_line(d: Diff) -> str:
     ta, tb = d.totals
-    def pct(x: int, y: int) -> str:
-        return f" ({(y - x) / x:+.1%})" if x else ""
     heads = (f"; with aux heads {ta.train_params:,} → {tb.train_params:,}"
              if (ta.train_params, tb.train_params) != (ta.params, tb.params) else "")
-    return (f"params {ta.params:,} → {tb.params:,} ({tb.params - ta.params:+,}){pct(ta.params, tb.params)}, "
-            f"MACs {ta.macs:,} → {tb.macs:,} ({tb.macs - ta.macs:+,}){pct(ta.macs, tb.macs)}{heads}")
+    return (f"params {ta.params:,} → {tb.params:,} ({tb.params - ta.params:+,}){_pct(ta.params, tb.params)}, "
+            f"MACs {ta.macs:,} → {tb.macs:,} ({tb.macs - ta.macs:+,}){_pct(ta.macs, tb.macs)}{heads}")
 
 
 def render_diff(d: Diff, fmt: str = "text") -> str:
@@ -78,7 +91,7 @@ def render_diff(d: Diff, fmt: str = "text") -> str:
             lines += [f"| {s} | `{p}` | {t.replace('|', chr(92) + '|')} |" for s, p, t in changes]
         else:
             lines.append("No node added, removed or changed.")
-        lines += ["", "| " + " | ".join(_COST_HEAD) + " |", "|---|---|---|" + "---:|" * 6]
+        lines += ["", "| " + " | ".join(_cost_head(d)) + " |", "|---|---|---|" + "---:|" * 6]
         lines += ["| " + " | ".join(r) + " |" for r in _cost_rows(d)]
         lines += ["", f"**{_summary_line(d)}**"]
         return "\n".join(lines)
@@ -87,5 +100,5 @@ def render_diff(d: Diff, fmt: str = "text") -> str:
         out += _table(("", "node", "change"), changes, 3)
     else:
         out.append("no node added, removed or changed")
-    out += ["", *_table(_COST_HEAD, _cost_rows(d), 3), "", _summary_line(d)]
+    out += ["", *_table(_cost_head(d), _cost_rows(d), 3), "", _summary_line(d)]
     return "\n".join(out)

@@ -124,5 +124,6 @@ def _heads_note(ir: IR, ti: dict[str, int]) -> str:
 def verdict(ir: IR) -> str:
     t, ti = ir.totals(), ir.totals(include_heads=False)
     extra = f" ({ti['params']:,} without aux heads)" if ir.heads else ""
-    return (f"ok: {ir.ref} — {sum(1 for _ in ir.ops())} ops, input {fmt_shape(ir.input_shape)} → "
+    scaled = f" ({', '.join(f'{k} {v:g}' for k, v in ir.scaling)})" if ir.scaling else ""
+    return (f"ok: {ir.ref}{scaled} — {sum(1 for _ in ir.ops())} ops, input {fmt_shape(ir.input_shape)} → "
             f"output {fmt_shape(ir.shape(ir.output))}, {t['params']:,} params{extra}, {_human(ti['macs'])} MACs")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archspec.ir.compare import BlockCost, diff
+from archspec.ir.compare import CostRow, diff
 from archspec.ir.graph import IR
 from archspec.report.diff import change_text
 
@@ -18,7 +18,7 @@ def block_diff(before: IR, after: IR) -> dict[str, Any]:
     d = diff(before, after, "block")
     nodes = {n.path: n for n in d.nodes}
     out = []
-    for c in d.blocks:
+    for c in d.costs:
         node = nodes.get(c.name)
         moved = (c.shape[0], c.params[0], c.macs[0]) != (c.shape[1], c.params[1], c.macs[1])
         status = node.status if node else "changed" if moved else "same"
@@ -28,6 +28,6 @@ def block_diff(before: IR, after: IR) -> dict[str, Any]:
     return {"blocks": out, "total": {"before": ta, "after": tb, "delta": {k: tb[k] - ta[k] for k in ta}}}
 
 
-def _side(c: BlockCost, i: int) -> dict[str, Any] | None:
+def _side(c: CostRow, i: int) -> dict[str, Any] | None:
     shape = c.shape[i]
     return None if shape is None else {"shape": list(shape), "params": c.params[i], "macs": c.macs[i]}

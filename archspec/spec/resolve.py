@@ -288,6 +288,7 @@ def _remove_path(tree: PosMap, path: str, at: Location) -> None:
         if isinstance(item, dict) and len(item) == 1 and last in item:
             del parent[i]
             del parent.item_loc[i]
+            parent.removed[last] = at
             return
 
 

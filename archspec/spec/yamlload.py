@@ -55,11 +55,15 @@ class PosMap(dict):
 class PosList(list):
     loc: Location
     item_loc: list[Location]
+    removed: dict[str, Location]
+    """Named items a `remove:` override took out, and where it says so: a reference to one of
+    them then names that line, not only the reference."""
 
     def __init__(self, *args: Any, loc: Location | None = None) -> None:
         super().__init__(*args)
         self.loc = loc or Location(None)
         self.item_loc = []
+        self.removed = {}
 
 
 def _loc(mark: Any, file: str) -> Location:  # yaml.Mark, or libyaml's own class of it
