@@ -44,6 +44,16 @@ def _check_command(ap: argparse.ArgumentParser, argv: Sequence[str]) -> None:
         raise fail(f"unknown command {argv[0]!r}", hint=did_you_mean(argv[0], names) or f"commands: {', '.join(names)}")
 
 
+def _refuse_extra(ap: argparse.ArgumentParser, argv: Sequence[str], extra: list[str]) -> None:
+    """Arguments no parser took: refused by the subcommand's parser, so its usage shows (not the top
+    level's), with the option the first unknown flag is closest to."""
+    subs = ap._subparsers._group_actions if ap._subparsers else []
+    owner = next((a.choices[argv[0]] for a in subs if isinstance(a.choices, dict) and argv and argv[0] in a.choices), ap)
+    flags = [f.split("=", 1)[0] for f in extra if f.startswith("--")]
+    close = did_you_mean(flags[0], [o for o in owner._option_string_actions if o.startswith("--")]) if flags else None
+    owner.error(f"unrecognized arguments: {' '.join(extra)}" + (f" ({close})" if close else ""))
+
+
 def _discard_stdout() -> None:
     try:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -56,7 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         ap = parser(argv[0] if argv and argv[0] in COMMANDS else None)
         _check_command(ap, argv)
-        args = ap.parse_args(argv)
+        args, extra = ap.parse_known_args(argv)
+        if extra:
+            _refuse_extra(ap, argv, extra)
         rc = args.run(args)
         sys.stdout.flush()  # a full disk behind `>` shows here, while it can still be reported
         return rc
