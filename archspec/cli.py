@@ -33,8 +33,19 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
         mod = importlib.import_module(f"archspec.commands.{module}")
         p = sub.add_parser(name, help=mod.HELP, description=mod.HELP)
         mod.configure(p)
+        _state_defaults(p)
         p.set_defaults(run=mod.run)
     return ap
+
+
+def _state_defaults(p: argparse.ArgumentParser) -> None:
+    """A choice flag's help says which choice it takes when not given (`--level` ... (default op)), unless
+    its own words already do: every command the same way, without each writing it."""
+    for action in p._actions:
+        if action.choices is None or action.required or action.default in (None, argparse.SUPPRESS):
+            continue
+        if "default" not in (action.help or ""):
+            action.help = f"{action.help} (default {action.default})" if action.help else f"default {action.default}"
 
 
 def _check_command(ap: argparse.ArgumentParser, argv: Sequence[str]) -> None:
