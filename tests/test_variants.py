@@ -107,3 +107,24 @@ def test_extends_a_variant(tmp_path: Path) -> None:
         archspec.check(child)
     assert "variants 'lowres79' and 'paper' conflict" in info.value.first.message
     assert info.value.first.loc.file.endswith("inception_v3.yaml")
+
+
+@pytest.mark.parametrize("composition, where", [("paper+", "in '#paper+'"), ("+paper", "in '#+paper'"),
+                                                ("+", "in '#+'")])
+def test_an_empty_variant_name_is_refused_with_the_variants(composition: str, where: str) -> None:
+    with pytest.raises(ArchspecError) as info:
+        archspec.check(f"inception_v3#{composition}")
+    assert str(info.value).split(": ", 1)[1] == (f"error: empty variant name {where}\n"
+                                                 "    hint: name one of: lowres151, lowres79, paper, se")
+
+
+def test_an_empty_composition_names_the_variants() -> None:
+    from archspec.spec.resolve import locate
+    from archspec.spec.variants import plan
+    from archspec.spec.yamlload import load_file
+
+    path = locate("inception_v3")
+    with pytest.raises(ArchspecError) as info:
+        plan(load_file(path), "", str(path))
+    assert str(info.value).split(": ", 1)[1] == ("error: empty variant name after '#'\n"
+                                                 "    hint: name one of: lowres151, lowres79, paper, se")
