@@ -34,7 +34,10 @@ NET = "archspec: 1\nname: s\ninput: [3, 8, 8]\nnetwork: [{flat: flatten}, {fc: {
     (["--set", "train.optimizer.lt=0.1"],
      "--set train.optimizer.lt: error: unknown key 'lt' in the train section (at optimizer)\n"
      "    hint: did you mean 'lr'?\n"),
-], ids=["input_short", "input_long", "optimizer_key", "optimizer_near_miss"])
+    (["--set", "input=3"],
+     "--set input: error: input must be a list of three integers (input tensor shape C, H, W), got 3\n"
+     "    hint: write the items in square brackets, separated by commas\n"),
+], ids=["input_short", "input_long", "optimizer_key", "optimizer_near_miss", "input_not_a_list"])
 def test_check_messages(args: list[str], stderr: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", INCEPTION, *args]) == 2
     assert capsys.readouterr().err == stderr
@@ -47,6 +50,8 @@ def test_check_messages(args: list[str], stderr: str, capsys: pytest.CaptureFixt
                               "got 'many'\n    hint: write one of the forms listed"),
     ("{data: {workers: 1000}}", "data.workers must be 'auto' or an integer from 0 to 64, got 1000\n"
                                 "    hint: use a value inside that range"),
+    ("{data: {mean: 5}}", "data.mean must be a list of numbers in [-1000, 1000] (per-channel normalisation; "
+                          "default per source), got 5\n    hint: write the items in square brackets, separated by commas"),
     ("{loss: {aux_weights: [1]}}", "loss.aux_weights must be a number in [0, 1000] or a mapping, got [1]\n"
                                    "    hint: write one of the forms listed"),
 ])

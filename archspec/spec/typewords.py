@@ -24,8 +24,13 @@ def _unwrap(ann: Any) -> tuple[Any, list[Any]]:
     return ann, meta
 
 
-def is_union(ann: Any) -> bool:
+def _any_union(ann: Any) -> bool:
     return get_origin(_unwrap(ann)[0]) in (Union, types.UnionType)
+
+
+def is_union(ann: Any) -> bool:
+    """More than one form (`X | None` is one: None is leaving the key out)."""
+    return _any_union(ann) and len(_members(ann)) > 1
 
 
 def _members(ann: Any) -> list[Any]:
@@ -70,7 +75,7 @@ def field_names(ann: Any, tags: frozenset[str] = frozenset()) -> list[str]:
     inner, _ = _unwrap(ann)
     if isinstance(inner, type) and issubclass(inner, BaseModel):
         return list(inner.model_fields)
-    if is_union(inner):
+    if _any_union(inner):
         members = _members(inner)
         chosen = [m for m in members if _tag(m) in tags] or members
         return list(dict.fromkeys(n for m in chosen for n in field_names(m)))
@@ -81,7 +86,7 @@ def alternatives(ann: Any) -> list[str] | None:
     """Each form `ann` accepts, in words (a union's members flattened, a Literal's values one by one);
     None where one cannot be said."""
     inner, _ = _unwrap(ann)
-    if is_union(inner):
+    if _any_union(inner):
         out: list[str] = []
         for m in _members(inner):
             words = alternatives(m)
@@ -103,7 +108,7 @@ def describe(ann: Any) -> str | None:
     """One accepted form in words: 'a positive integer', 'a list of three integers', 'a number in (0, 1]'."""
     inner, meta = _unwrap(ann)
     origin = get_origin(inner)
-    if is_union(inner) or origin is Literal:
+    if _any_union(inner) or origin is Literal:
         words = alternatives(ann)
         return None if words is None else join(words)
     if inner is bool:

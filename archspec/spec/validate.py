@@ -75,17 +75,18 @@ def _accepted(model: type[BaseModel], path: tuple[Any, ...], errs: list[Any], no
     kinds = {e["type"] for e in errs}
     ann = annotation_at(model, path, _tags(errs))
     lengths = {"missing", "too_short", "too_long"}
-    if ann is None or not (is_union(ann) and len(errs) > 1 or kinds <= lengths and isinstance(node, list)):
+    listed = kinds <= lengths and isinstance(node, list) or kinds <= {"list_type", "tuple_type"}
+    if ann is None or not (is_union(ann) and len(errs) > 1 or listed):
         return None
     words = alternatives(ann)
     if words is None:
         return None
-    about = getattr(ann, "__metadata__", ()) if kinds <= lengths else ()  # what the items mean: C, H, W
+    about = getattr(ann, "__metadata__", ()) if listed else ()  # what the items mean: C, H, W
     note = next((f" ({m.description})" for m in about if isinstance(m, FieldInfo) and m.description), "")
     msg = f"{dotted} must be {join(words)}{note}, got {_shown(node)}"
     close = [e for e in errs if e["type"] not in _OTHER_FORM]  # the member the value has the form of
     if not close:
-        return msg, "write one of the forms listed"
+        return msg, "write one of the forms listed" if is_union(ann) else _remedy(kinds, path, model)
     sized = [e for e in close if e["type"] in lengths]
     if sized and isinstance(node, list):
         want = sized[0].get("ctx", {}).get("max_length" if sized[0]["type"] == "too_long" else "min_length")
@@ -191,7 +192,7 @@ _REMEDIES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("literal_error", "enum"), "use one of the values listed"),
     (("string_pattern_mismatch", "string_too_long", "string_too_short"),
      "names are letters, digits, _, - and ., starting with a letter, digit or _ (at most 100 characters)"),
-    (("list_type", "tuple_type", "too_short", "too_long"), "write a list of that length, e.g. [3, 224, 224]"),
+    (("list_type", "tuple_type", "too_short", "too_long"), "write the items in square brackets, separated by commas"),
     (("dict_type", "model_type", "model_attributes_type"), "write a mapping (key: value on its own lines, or {...})"),
 )
 
