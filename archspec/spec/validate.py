@@ -91,13 +91,11 @@ def _accepted(model: type[BaseModel], path: tuple[Any, ...], errs: list[Any], no
     if sized and isinstance(node, list):
         want = sized[0].get("ctx", {}).get("max_length" if sized[0]["type"] == "too_long" else "min_length")
         want = len(node) + sum(1 for e in sized if e["type"] == "missing") if want is None else want
-        items = f"{'at least ' if sized[0]['type'] == 'too_short' and not is_union(ann) else ''}{want} item" + (
-            "s" if want != 1 else "")
+        least = sized[0]["type"] == "too_short" and "a list of at least" in msg  # no upper bound
+        items = f"{'at least ' if least else ''}{want} item" + ("s" if want != 1 else "")
         example = (node + [node[-1]] * want)[:want] if node else None
         return msg, f"write {items}" + (f", e.g. {_shown(example)}" if example else "")
     return msg, _remedy({e["type"] for e in close}, path, model)
-
-
 
 
 def problems_from(exc: ValidationError, tree: Any, model: type[BaseModel], what: str,
@@ -138,7 +136,7 @@ def problems_from(exc: ValidationError, tree: Any, model: type[BaseModel], what:
             expected = short.pop(path[:-1])
             msg, hint = _accepted(model, path[:-1], errs, _at(tree, path[:-1]), ".".join(map(str, path[:-1]))) or (
                 f"invalid value a list for {'.'.join(map(str, path[:-1]))}: expected {expected} items, "
-                f"got {len(_at(tree, path[:-1]))}", None)
+                f"got {len(_at(tree, path[:-1]))}", f"write {expected} items")
             loc = loc_of(tree, path[:-1])
         elif kinds == {"missing"}:
             if path not in missing or isinstance(path[-1], int):
