@@ -33,8 +33,19 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
         mod = importlib.import_module(f"archspec.commands.{module}")
         p = sub.add_parser(name, help=mod.HELP, description=mod.HELP)
         mod.configure(p)
+        _state_defaults(p)
         p.set_defaults(run=mod.run)
     return ap
+
+
+def _state_defaults(p: argparse.ArgumentParser) -> None:
+    """A choice flag's help says which choice it takes when not given (`--level` ... (default op)), unless
+    its own words already do: every command the same way, without each writing it."""
+    for action in p._actions:
+        if action.choices is None or action.required or action.default in (None, argparse.SUPPRESS):
+            continue
+        if "default" not in (action.help or ""):
+            action.help = f"{action.help} (default {action.default})" if action.help else f"default {action.default}"
 
 
 def _check_command(ap: argparse.ArgumentParser, argv: Sequence[str]) -> None:
@@ -42,6 +53,16 @@ def _check_command(ap: argparse.ArgumentParser, argv: Sequence[str]) -> None:
     names = [n for a in ap._subparsers._group_actions for n in a.choices] if ap._subparsers else []  # type: ignore[union-attr]
     if argv and not argv[0].startswith("-") and argv[0] not in names:
         raise fail(f"unknown command {argv[0]!r}", hint=did_you_mean(argv[0], names) or f"commands: {', '.join(names)}")
+
+
+def _refuse_extra(ap: argparse.ArgumentParser, argv: Sequence[str], extra: list[str]) -> None:
+    """Arguments no parser took: refused by the subcommand's parser, so its usage shows (not the top
+    level's), with the option the first unknown flag is closest to."""
+    subs = ap._subparsers._group_actions if ap._subparsers else []
+    owner = next((a.choices[argv[0]] for a in subs if isinstance(a.choices, dict) and argv and argv[0] in a.choices), ap)
+    flags = [f.split("=", 1)[0] for f in extra if f.startswith("--")]
+    close = did_you_mean(flags[0], [o for o in owner._option_string_actions if o.startswith("--")]) if flags else None
+    owner.error(f"unrecognized arguments: {' '.join(extra)}" + (f" ({close})" if close else ""))
 
 
 def _discard_stdout() -> None:
@@ -56,7 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         ap = parser(argv[0] if argv and argv[0] in COMMANDS else None)
         _check_command(ap, argv)
-        args = ap.parse_args(argv)
+        args, extra = ap.parse_known_args(argv)
+        if extra:
+            _refuse_extra(ap, argv, extra)
         rc = args.run(args)
         sys.stdout.flush()  # a full disk behind `>` shows here, while it can still be reported
         return rc

@@ -96,6 +96,31 @@ def test_version_and_unknown_command():
     assert r.stderr == "error: unknown command 'chek'\n    hint: did you mean 'check' or 'schema'?\n"
 
 
+@pytest.mark.parametrize("args, last", [
+    (["--widht", "0.5"], "archspec check: error: unrecognized arguments: --widht 0.5 (did you mean '--width'?)"),
+    (["--zzzzzzz"], "archspec check: error: unrecognized arguments: --zzzzzzz"),
+])
+def test_a_mistyped_flag_shows_the_subcommands_usage(args, last):
+    r = run("check", str(TINY), *args)
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.startswith("usage: archspec check [-h] [--set KEY=VALUE]"), r.stderr
+    assert r.stderr.splitlines()[-1] == last
+
+
+def test_every_choice_flag_states_its_default():
+    from archspec.cli import parser
+    from archspec.commands import COMMANDS
+
+    for name in COMMANDS:
+        sub = parser(name)._subparsers._group_actions[0].choices[name]
+        for action in sub._actions:
+            if action.choices is not None and not action.required:
+                assert "default" in action.help, f"{name} {action.option_strings}: {action.help!r}"
+    summary = parser("summary")._subparsers._group_actions[0].choices["summary"]
+    assert [a.help for a in summary._actions if "--level" in a.option_strings] == [
+        "one row per op, or one per top-level block (default op)"]
+
+
 def test_a_closed_pipe_is_one_message():
     p = subprocess.Popen([sys.executable, "-m", "archspec", "summary", str(SPECS / "inception_resnet_v2.yaml")],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)

@@ -57,11 +57,12 @@ network:
 network:
   - c1: {op: conv, out: 8, k: 3,
          stride: 0}
-""", 6, ["invalid value 0 for stride", "greater than 0"]),
+""", 6, ["c1: stride must be a positive integer or a list of two positive integers, got 0\n"
+          "    hint: use a value inside that range"]),
     ("negative_stride", """
 network:
   - p1: {op: maxpool, k: 2, stride: -2}
-""", 5, ["invalid value -2 for stride"]),
+""", 5, ["p1: stride must be a positive integer or a list of two positive integers, got -2"]),
     ("kernel_larger_than_input", """
 network:
   - c1: {op: conv, out: 8, k: 3, stride: 2}

@@ -217,4 +217,4 @@ def test_check_refuses_bad_quick_run_and_early_stop_fields_at_their_place(tmp_pa
         archspec.check(str(path))
     got = [(p.loc.line, p.loc.col, p.message.split(":")[0]) for p in e.value.problems if p.loc is not None]
     assert got == [(9, 24, "invalid value 'val_acc' for early_stop.metric"),
-                   (10, 18, "invalid value 0 for limit_batches"), (11, 14, "invalid value 0 for max_steps")]
+                   (10, 18, "limit_batches must be an integer from 1 to 1,000,000 or a number in (0, 1], got 0"), (11, 14, "invalid value 0 for max_steps")]

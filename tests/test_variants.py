@@ -123,3 +123,19 @@ def test_a_reference_to_a_removed_item_names_the_removal_too(tmp_path: Path) -> 
     assert reader.hint == removal.hint == "remove what reads 'Mixed_6e' too, or `set:` its input to another node"
     spec.write_text("extends: inception_v3\nvariants:\n  four:\n    remove: [network.Mixed_6e, network.AuxLogits]\n")
     assert archspec.check(f"{spec}#four").ok
+
+
+@pytest.mark.parametrize("composition, where", [("paper+", "in '#paper+'"), ("+paper", "in '#+paper'"),
+                                                ("+", "in '#+'")])
+def test_an_empty_variant_name_is_refused_with_the_variants(composition: str, where: str) -> None:
+    with pytest.raises(ArchspecError) as info:
+        archspec.check(f"inception_v3#{composition}")
+    assert str(info.value).split(": ", 1)[1] == (f"error: empty variant name {where}\n"
+                                                 "    hint: name one of: lowres151, lowres79, paper, se")
+
+
+def test_an_empty_composition_names_the_variants() -> None:
+    with pytest.raises(ArchspecError) as info:
+        archspec.check("inception_v3#")
+    assert str(info.value).split(": ", 1)[1] == ("error: empty variant name after '#'\n"
+                                                 "    hint: name one of: lowres151, lowres79, paper, se")

@@ -61,7 +61,7 @@ def resolve(ref: str | Path, overrides: list[str] | None = None) -> ResolvedSpec
     path = locate(name)
     file = str(path)
     tree = _load(path, (), root=path.parent)
-    if variant:
+    if variant is not None:  # `x.yaml#` names an empty variant: refused, not read as no variant
         apply_variants(tree, variant, file)
     if overrides:
         apply_cli_sets(tree, overrides)

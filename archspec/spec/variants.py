@@ -38,11 +38,20 @@ def plan(tree: PosMap, composition: str, file: str) -> list[Step]:
                    hint="write `variants: {name: {set: {...}}}`")
     at = tree.key_loc.get("variants", Location(file, 1, 1))
     steps: dict[str, Step] = {}
-    for name in composition.split(SEPARATOR):
-        _visit(variants, name.strip(), at, (), steps)
+    names = [name.strip() for name in composition.split(SEPARATOR)]
+    if "" in names:
+        where = "after '#'" if not composition.strip() else f"in '#{composition}'"
+        raise fail(f"empty variant name {where}", at,
+                   hint=f"name one of: {_listed(variants)}" if variants else "this spec has no variants: drop the '#'")
+    for name in names:
+        _visit(variants, name, at, (), steps)
     out = list(steps.values())
     _check_conflicts(out)
     return out
+
+
+def _listed(variants: PosMap) -> str:
+    return ", ".join(sorted(map(str, variants)))
 
 
 def _visit(variants: PosMap, name: str, at: Location, chain: tuple[str, ...], steps: dict[str, Step]) -> Step:
@@ -52,7 +61,7 @@ def _visit(variants: PosMap, name: str, at: Location, chain: tuple[str, ...], st
     if name in steps:
         return steps[name]
     if name not in variants:
-        names = ", ".join(sorted(map(str, variants))) or "none"
+        names = _listed(variants) or "none"
         raise fail(f"unknown variant {name!r} (this spec has: {names})", at,
                    hint=did_you_mean(name, variants) or f"use one of: {names}")
     raw = variants[name]
