@@ -454,6 +454,25 @@ def test_serve_on_a_port_in_use_says_so(folder: Path, capsys: pytest.CaptureFixt
     assert f"cannot listen on 127.0.0.1:{port}" in err and "--port 0" in err
 
 
+@pytest.mark.parametrize("port", ["99999", "-1"])
+def test_a_port_out_of_range_is_refused_by_the_parser(folder: Path, port: str,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """It reached bind() and ended in OverflowError's traceback."""
+    with pytest.raises(SystemExit) as e:
+        main(["serve", str(folder), "--port", port])
+    assert e.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"archspec serve: error: argument --port: {port} is not a TCP port: give 0-65535 (0 picks a free one)")
+
+
+def test_a_host_that_is_not_an_address_here_says_so(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", str(folder), "--host", "nosuchhost.invalid", "--port", "0"]) == 2
+    assert capsys.readouterr().err == (
+        "error: cannot listen on nosuchhost.invalid:0: no such address here\n"
+        "    hint: give an address of this machine with --host: 127.0.0.1 (the default), or 0.0.0.0 for every "
+        "interface\n")
+
+
 def test_a_real_server_answers_on_loopback_and_never_imports_torch(folder: Path) -> None:
     """The command as a user runs it, in its own process: the URL it prints answers, and after
     analysing, drawing and saving, that process has imported neither torch nor the training code."""

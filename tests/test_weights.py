@@ -168,8 +168,10 @@ def test_read_state_dict_unwraps_checkpoints(tmp_path, donor):
     with pytest.raises(archspec.ArchspecError, match="holds no state_dict"):
         read_state_dict(path)
     path.write_bytes(b"not a checkpoint")
-    with pytest.raises(archspec.ArchspecError, match="cannot read .* as a PyTorch checkpoint"):
+    with pytest.raises(archspec.ArchspecError) as e:
         read_state_dict(path)
+    # archspec's words only: torch's own advice (weights_only=False) would run the file's code
+    assert e.value.first.message == f"cannot read {path} as a PyTorch checkpoint (UnpicklingError)"
 
 
 def test_cli_import(tmp_path, donor, capsys):
@@ -182,6 +184,18 @@ def test_cli_import(tmp_path, donor, capsys):
     model = fresh()
     model.load_state_dict(torch.load(out, weights_only=True))
     assert same_state(model, donor)
+
+
+def test_cli_import_never_replaces_a_file_unasked(tmp_path, donor, capsys):
+    src, out = tmp_path / "reference.pth", tmp_path / "user.txt"
+    torch.save(donor.state_dict(), src)
+    out.write_text("mine")
+    assert main(["weights", "import", str(SPEC), "--from", str(src), "--out", str(out)]) == 2
+    assert capsys.readouterr().err == (f"error: --out {out} exists; archspec does not overwrite a file unasked\n"
+                                       "    hint: pass --force to replace it, or name another file\n")
+    assert out.read_text() == "mine"
+    assert main(["weights", "import", str(SPEC), "--from", str(src), "--out", str(out), "--force"]) == 0
+    assert torch.load(out, weights_only=True).keys() == donor.state_dict().keys()
 
 
 def test_cli_import_error(tmp_path, capsys):

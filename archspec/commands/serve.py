@@ -12,9 +12,17 @@ HELP = "edit specs in the browser: the diagram, the cost table and the errors as
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("spec_dir", nargs="?", metavar="SPEC_DIR",
                    help="the folder of spec files to edit (default: ./specs if it exists, else .)")
-    p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000; 0 picks a free one)")
+    p.add_argument("--port", type=port, default=8000, help="TCP port 0-65535 (default 8000; 0 picks a free one)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1: this machine only; the page can write files)")
+
+
+def port(text: str) -> int:
+    """--port's type: argparse reports a bad one as `argument --port: ...` with the usage, exit 2."""
+    number = int(text)
+    if not 0 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"{number} is not a TCP port: give 0-65535 (0 picks a free one)")
+    return number
 
 
 def default_folder() -> Path:
@@ -48,13 +56,18 @@ def run(args: argparse.Namespace) -> int:
     app = create_app(folder, args.host)
     try:
         sock = listen(args.host, args.port)
+    except socket.gaierror:
+        raise fail(f"cannot listen on {args.host}:{args.port}: no such address here",
+                   hint="give an address of this machine with --host: 127.0.0.1 (the default), or 0.0.0.0 "
+                        "for every interface") from None
     except OSError as e:
         raise fail(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}",
                    hint="another program may use that port: pick another with --port, or --port 0 for a free one"
                    ) from None
-    port = sock.getsockname()[1]
+    bound = sock.getsockname()[1]
     print(f"archspec serve: editing the specs in {folder.resolve()}", flush=True)
-    print(f"open http://{args.host}:{port}/  (Ctrl-C stops)", flush=True)
+    shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # every interface: open it here
+    print(f"open http://{shown}:{bound}/  (Ctrl-C stops)", flush=True)
     if args.host not in ("127.0.0.1", "localhost"):
         print("warning: the page reads and writes the spec files; anyone who can reach this address can too",
               flush=True)

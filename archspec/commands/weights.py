@@ -24,15 +24,17 @@ def configure(p: argparse.ArgumentParser) -> None:
     imp.add_argument("--from", dest="source", required=True, metavar="FILE",
                      help="the reference checkpoint (read with torch.load(weights_only=True))")
     imp.add_argument("--out", required=True, metavar="FILE", help="where to write the spec's state_dict")
+    imp.add_argument("--force", action="store_true", help="replace --out FILE if it exists (never done unasked)")
 
 
 def run(args: argparse.Namespace) -> int:
     import torch
 
     from archspec.api import build
-    from archspec.fileio import write_with
+    from archspec.fileio import refuse_existing, write_with
     from archspec.torch_backend.weights import load_reference_weights, read_state_dict
 
+    refuse_existing(Path(args.out), args.force, "--out", "weights.pt")  # before the mapping, not after
     model = build(args.spec, args.set)
     mapping = load_reference_weights(model, read_state_dict(args.source))
     print(mapping)

@@ -239,8 +239,8 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
         raise fail(f"cannot read weight file {path}: {e.strerror or e}",
                    hint="check that the path names a readable file") from None
     except Exception as e:  # noqa: BLE001 — a foreign file can break the unpickler in any way
-        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
-        raise fail(f"cannot read {path} as a PyTorch checkpoint ({type(e).__name__}: {first})",
+        # torch's own text advises weights_only=False, which would run the file's code: not passed on
+        raise fail(f"cannot read {path} as a PyTorch checkpoint ({type(e).__name__})",
                    hint="weights are read with torch.load(weights_only=True): save the state_dict "
                         "alone (torch.save(model.state_dict(), path))") from None
     if isinstance(obj, dict):
