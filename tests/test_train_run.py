@@ -248,6 +248,25 @@ def test_init_from_starts_a_new_run_from_the_weights(spec: Path, capsys: pytest.
     assert code == 2 and "do not fit the network" in err and "fc.weight (10, 4) vs (12, 4)" in err
 
 
+def test_init_from_takes_the_state_dict_that_weights_import_writes(spec: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Fine-tuning reference weights: `weights import` writes the compiled module's bare state_dict,
+    which --init-from starts from exactly."""
+    torch.manual_seed(5)
+    donor = archspec.build(spec)
+    torch.save(donor.state_dict(), spec.parent / "reference.pt")
+    assert cli(capsys, "weights", "import", str(spec), "--from", "reference.pt", "--out", "imported.pt")[0] == 0
+    from archspec.train.checkpoint import load_weights
+
+    start = load_weights(spec.parent / "imported.pt")
+    assert start.keys() == donor.state_dict().keys()
+    assert all(torch.equal(start[k], v) for k, v in donor.state_dict().items())
+    code, out, _ = cli(capsys, "train", str(spec), "--init-from", "imported.pt", "--out", "tuned",
+                       "--set", "train.epochs=1")
+    assert code == 0 and "epoch 1/1" in out
+    assert json.loads((spec.parent / "tuned" / "summary.json").read_text())["initialised_from"] == "imported.pt"
+
+
 def test_resume_of_a_damaged_or_foreign_run(spec: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run = spec.parent / "run"
     run.mkdir()

@@ -16,8 +16,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     p.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue the run in RUN_DIR from its last.pt")
     p.add_argument("--init-from", type=Path, metavar="CKPT",
-                   help="start a new run from a checkpoint's trained weights (any spec whose weight names and "
-                        "shapes match); optimizer, schedule and epochs start afresh")
+                   help="start a new run from a checkpoint's trained weights, or a state_dict that `archspec "
+                        "weights import` wrote (any spec whose weight names and shapes match); optimizer, "
+                        "schedule and epochs start afresh")
     quick_run_args(p)
     limit_args(p)
     p.epilog = "distributed: torchrun --nproc_per_node N -m archspec train SPEC ..."

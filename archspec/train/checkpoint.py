@@ -116,6 +116,32 @@ def _entry_error(path: Path, exc: ValidationError) -> ArchspecError:
 
 def load(path: Path) -> Checkpoint:
     """The checkpoint at `path`, validated, or one clear error naming the file."""
+    raw = _read(path)
+    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
+        raise fail(f"{path} is not an archspec checkpoint",
+                   hint="checkpoints are the last.pt / best.pt of a run directory; for a reference "
+                        "model's weights use `archspec weights import`, then `archspec train --init-from`")
+    if raw.get("version") != VERSION:
+        raise fail(f"{path} is a version {raw.get('version')!r} checkpoint; this archspec reads version {VERSION}",
+                   hint="train the run again with this version of archspec")
+    try:
+        return Checkpoint.model_validate(raw)
+    except ValidationError as exc:
+        raise _entry_error(path, exc) from None
+
+
+def load_weights(path: Path) -> dict[str, torch.Tensor]:
+    """The model weights of a checkpoint, or of a file that holds a bare state_dict (what
+    `archspec weights import` writes): either can start a new run."""
+    raw = _read(path)
+    if isinstance(raw, dict) and raw and raw.get("format") != FORMAT and all(
+            isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in raw.items()):
+        return raw
+    return load(path).model
+
+
+def _read(path: Path) -> Any:
+    """What torch.load(weights_only=True) gives for a file that looks like a checkpoint."""
     if not path.is_file():
         raise fail(f"checkpoint not found: {path}", hint="a run directory holds last.pt and best.pt")
     hint = "is it complete, and was it written by archspec train? A run directory holds last.pt and best.pt"
@@ -134,17 +160,7 @@ def load(path: Path) -> Checkpoint:
             IndexError, KeyError, TypeError, AttributeError) as exc:
         # a truncated or altered zip makes torch's reader fail in all these ways
         raise fail(f"cannot read checkpoint {path}: {type(exc).__name__}: {first_line(exc)}", hint=hint) from None
-    if not isinstance(raw, dict) or raw.get("format") != FORMAT:
-        raise fail(f"{path} is not an archspec checkpoint",
-                   hint="checkpoints are the last.pt / best.pt of a run directory; for a reference "
-                        "model's weights use `archspec weights import`")
-    if raw.get("version") != VERSION:
-        raise fail(f"{path} is a version {raw.get('version')!r} checkpoint; this archspec reads version {VERSION}",
-                   hint="train the run again with this version of archspec")
-    try:
-        return Checkpoint.model_validate(raw)
-    except ValidationError as exc:
-        raise _entry_error(path, exc) from None
+    return raw
 
 
 def check_architecture(ckpt: Checkpoint, record: dict[str, Any], ref: str, path: Path, option: str) -> None:

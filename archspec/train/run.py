@@ -224,11 +224,11 @@ class Session:
             self.files.add_step(step, loss, lr)
 
     def _init_from(self, path: Path) -> None:
-        """A new run whose weights start as a checkpoint's trained weights (another spec is fine: only
-        names and shapes must match)."""
-        ckpt = checkpoint.load(path)
-        checkpoint.check_fits(ckpt.model, self.model, self.run.resolved.ref, path)
-        self.model.load_state_dict(ckpt.model)
+        """A new run whose weights start as a checkpoint's trained weights, or an imported state_dict's
+        (another spec is fine: only names and shapes must match)."""
+        weights = checkpoint.load_weights(path)
+        checkpoint.check_fits(weights, self.model, self.run.resolved.ref, path)
+        self.model.load_state_dict(weights)
 
     def _continue(self, ckpt: checkpoint.Checkpoint, path: Path, device: torch.device) -> None:
         state = {"model": ckpt.model, "optimizer": ckpt.optimizer.model_dump(), "scheduler": ckpt.scheduler,
