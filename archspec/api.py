@@ -38,14 +38,13 @@ def check(spec: str | Path | ResolvedSpec, overrides: list[str] | None = None, l
     `check` accepts, `train` accepts."""
     # archspec.train.resolve reads specs through this module, so it is imported here, not above;
     # it and the recipe model are torch-free
-    from archspec.train.resolve import check_recipe, resolve_run, split_sets
+    from archspec.train.resolve import check_recipe, resolve_checked
 
-    sets = list(overrides or [])
-    if isinstance(spec, ResolvedSpec) or not split_sets(sets)[1]:
-        rs = spec if isinstance(spec, ResolvedSpec) else load(str(spec), sets)
-        check_recipe(rs)
-    else:  # `--set train.*`: applied to the recipe tree before it is validated
-        rs = resolve_run(str(spec), sets).resolved
+    if isinstance(spec, ResolvedSpec):
+        check_recipe(spec)
+        rs = spec
+    else:
+        rs = resolve_checked(str(spec), list(overrides or []))
     ir = _verified(analyze(rs), limits)
     if rs.spec.features is not None:
         tap(ir, rs.spec.features, _feature_locs(rs))

@@ -192,6 +192,14 @@ def test_set_overrides_and_their_errors(client: TestClient, folder: Path) -> Non
     assert p["file"] == "--set network.nope" and not p["here"] and p["line"] is None
 
 
+def test_a_recipe_override_check_refuses_the_page_refuses(client: TestClient, folder: Path) -> None:
+    """What `check` accepts, the page accepts, and no more: `--set train.epochs=0` is a recipe error."""
+    with pytest.raises(ArchspecError) as e:
+        archspec.check(folder / "tiny.yaml", ["train.epochs=0"])
+    bad = analyse(client, "tiny.yaml", None, overrides=["train.epochs=0"])
+    assert not bad["ok"] and bad["error"]["problems"][0]["message"] == e.value.first.message
+
+
 def test_memory_limits_as_check_enforces_them(client: TestClient, folder: Path, tmp_path: Path) -> None:
     text = (folder / "tiny.yaml").read_text(encoding="utf-8").replace("input: [3, 32, 32]", "input: [3, 30000, 30000]")
     a = analyse(client, "tiny.yaml", text)
@@ -475,13 +483,16 @@ def test_a_host_that_is_not_an_address_here_says_so(folder: Path, capsys: pytest
 
 def test_a_real_server_answers_on_loopback_and_never_imports_torch(folder: Path) -> None:
     """The command as a user runs it, in its own process: the URL it prints answers, and after
-    analysing, drawing and saving, that process has imported neither torch nor the training code."""
+    analysing, drawing and saving, that process has imported neither torch nor the training code
+    (but the recipe's torch-free model and resolver, which `check` validates the train: section with)."""
     code = textwrap.dedent(f"""
         import sys, threading
         from archspec.cli import main
         threading.Thread(target=main, args=(["serve", {str(folder)!r}, "--port", "0"],), daemon=True).start()
         sys.stdin.readline()  # the test has made its requests
-        heavy = [m for m in sys.modules if m.split(".")[0] == "torch" or m.startswith(("archspec.train", "archspec.torch"))]
+        static = {{"archspec.train", "archspec.train.resolve", "archspec.train.recipe"}}
+        heavy = [m for m in sys.modules if m.split(".")[0] == "torch" or m.startswith(("archspec.train", "archspec.torch"))
+                 and m not in static]
         print("imported:", sorted(heavy), flush=True)
     """)
     proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,

@@ -27,7 +27,6 @@ from archspec.render.model import Box, Picture
 from archspec.report.summary import as_dict
 from archspec.serve.diff import block_diff
 from archspec.serve.paths import SpecDir
-from archspec.spec.resolve import resolve, resolve_text
 
 
 @dataclass(frozen=True)
@@ -56,9 +55,10 @@ class Analysis:
 
 def analyse(src: Source) -> Analysis:
     """Resolve, lower, infer and enforce the limits, stopping at the first stage that fails."""
+    from archspec.train.resolve import resolve_checked  # what `check` reads: the recipe validated too
+
     try:
-        rs = resolve(src.ref, list(src.overrides)) if src.text is None else (
-            resolve_text(src.text, src.ref, list(src.overrides)))
+        rs = resolve_checked(src.ref, list(src.overrides), src.text)
         ir = analyze(rs)
     except ArchspecError as e:
         return Analysis(None, e)

@@ -44,6 +44,16 @@ def split_sets(sets: list[str]) -> tuple[list[str], list[str]]:
     return arch, train
 
 
+def resolve_checked(ref: str, sets: list[str], text: str | None = None) -> ResolvedSpec:
+    """The spec as `check` reads it (`text`, when given, as that file's contents): its recipe —
+    the `train:` section over its recipe file, with `--set train.*` applied — validated too."""
+    if not split_sets(sets)[1]:
+        rs = load(ref, sets) if text is None else resolve_text(text, ref, sets)
+        check_recipe(rs)
+        return rs
+    return resolve_run(ref, sets, text=text).resolved  # `--set train.*`: applied to the recipe tree first
+
+
 def resolve_run(ref: str, sets: list[str], base: dict[str, Any] | None = None, base_name: str = "",
                 text: str | None = None) -> RunSpec:
     """The spec from `ref` (or `text`, read as that file's contents: a checkpoint's embedded spec); the
