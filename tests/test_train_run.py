@@ -170,6 +170,32 @@ def test_nan_loss_stops_naming_the_step_and_keeps_the_last_checkpoint(
     assert summary["status"] == "stopped" and summary["completed_epochs"] == 1
 
 
+def test_a_validation_loss_that_diverges_stops_the_run_without_saving_that_epoch(
+        spec: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every step's loss finite (3.8e17 in the new-user trial), the validation loss inf: the run
+    used to end 'completed', with a best.pt."""
+    from archspec.train.loop import Trainer
+    from archspec.train.metrics import Stats
+
+    real = Trainer.validate
+    calls: list[int] = []
+
+    def validate(self: Trainer) -> Stats:
+        calls.append(1)
+        stats = real(self)
+        return Stats(float("inf"), stats.top1, stats.top5, stats.images) if len(calls) == 2 else stats
+
+    monkeypatch.setattr(Trainer, "validate", validate)
+    code, _, err = cli(capsys, "train", str(spec), "--out", "run", "--set", "train.epochs=3")
+    assert code == 2
+    assert err.splitlines()[0] == ("error: training stopped: the validation loss became inf after epoch 2 (step 12), "
+                                   "so its weights were not saved, and the last good checkpoint is run/last.pt "
+                                   "(epoch 1)")
+    assert torch.load(spec.parent / "run" / "last.pt", weights_only=True)["epoch"] == 1
+    summary = json.loads((spec.parent / "run" / "summary.json").read_text())
+    assert summary["status"] == "stopped" and summary["completed_epochs"] == 1
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--resume", "nowhere"], "--resume nowhere: no such run directory"),
     (["--resume", "empty"], "--resume empty: the run directory holds no checkpoint (last.pt)"),

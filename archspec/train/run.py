@@ -7,6 +7,7 @@ checkpoint RNG states, the final replica check).
 
 from __future__ import annotations
 
+import math
 import shutil
 import tempfile
 import time
@@ -287,6 +288,9 @@ class Session:
         if self.trainer.p.ema is not None:
             distributed.sync_buffers(self.trainer.p.ema.module, self.world)
         record = _record(epoch, self.trainer.step, train_stats, self.trainer.validate(), lr, seconds)
+        if not math.isfinite(record["val_loss"]):  # every step's loss was finite, yet the weights diverged
+            raise self._stop_run(f"training stopped: the validation loss became {record['val_loss']} after "
+                                 f"epoch {epoch} (step {self.trainer.step}), so its weights were not saved")
         self.history.append(record)
         improved = record["val_top1"] > self.best["val_top1"]
         if improved:
@@ -307,11 +311,16 @@ class Session:
         self.progress.line(_epoch_line(record, self.epochs))
 
     def _stopped(self, stop: NonFiniteLoss) -> Exception:
+        return self._stop_run(f"training stopped: the loss became {stop.value} at step {stop.step} (epoch "
+                              f"{stop.epoch}, batch {stop.batch} of {stop.batches}); that step did not update "
+                              "the weights")
+
+    def _stop_run(self, what: str) -> Exception:
+        """A diverged run: `summary.json` says so, and the error names the last good checkpoint."""
         done = len(self.history)
         kept = (f"the last good checkpoint is {self.root / checkpoint.LAST} (epoch {done})" if done
                 else "no checkpoint was written")
-        message = (f"training stopped: the loss became {stop.value} at step {stop.step} (epoch {stop.epoch}, "
-                   f"batch {stop.batch} of {stop.batches}); that step did not update the weights, and {kept}")
+        message = f"{what}, and {kept}"
         if self.files is not None:
             self.files.write_summary({**self.summary, "status": "stopped", "message": message,
                                       "completed_epochs": done, "steps": self.trainer.step, "best": self.best,
