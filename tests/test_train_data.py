@@ -245,3 +245,13 @@ def test_training_order_depends_on_seed_and_epoch_only() -> None:
 def test_validation_shards_cover_each_image_once() -> None:
     seen = sorted(i for r in range(3) for i in Shard(10, World(rank=r, size=3)))
     assert seen == list(range(10))
+
+
+def test_a_run_records_its_data_path_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`eval` of a checkpoint from another directory read `imagefolder:if` relative to there."""
+    from archspec.train.sources import recorded
+
+    monkeypatch.chdir(tmp_path)
+    assert recorded("imagefolder:if") == f"imagefolder:{tmp_path.resolve() / 'if'}"
+    assert recorded("cifar10:~/c10") == f"cifar10:{Path('~/c10').expanduser().resolve()}"
+    assert [recorded(s) for s in ("synthetic", "cifar10", "cifar100")] == ["synthetic", "cifar10", "cifar100"]

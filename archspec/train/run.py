@@ -41,7 +41,7 @@ from archspec.train.optim import build_optimizer, build_scheduler
 from archspec.train.progress import Progress
 from archspec.train.resolve import RunSpec, resolve_run, to_plain
 from archspec.train.rundir import RunFiles, new_run_dir
-from archspec.train.sources import open_source
+from archspec.train.sources import open_source, recorded
 from archspec.train.stopping import batch_count, stop_reason
 
 
@@ -167,7 +167,8 @@ class Session:
         self.run = resolve_run(opts.spec, opts.sets, base=ckpt.recipe if ckpt else None,
                                base_name=str(ckpt_path) if ckpt_path else "")
         self.recipe = recipe = self.run.recipe
-        self.source = opts.data or (ckpt.data if ckpt else recipe.data.source)
+        given = opts.data or (ckpt.data if ckpt else recipe.data.source)
+        self.source = recorded(given)  # messages below name the data as the user wrote it
         self.ir = ir = check(self.run.resolved, limits=opts.limits)
         self.architecture = architecture(ir)
         if ckpt is not None and ckpt_path is not None:
@@ -183,7 +184,7 @@ class Session:
         # rank 0 downloads a missing data set first; the others then find it unpacked in the data directory
         if not world.main:
             distributed.barrier(world)
-        splits = open_source(self.source, recipe.data, ir.input_shape, output_classes(ir), opts.data_dir)
+        splits = open_source(given, recipe.data, ir.input_shape, output_classes(ir), opts.data_dir)
         if world.main:
             distributed.barrier(world)
         self.preprocess = {"size": list(splits.size), "mean": list(splits.mean), "std": list(splits.std),

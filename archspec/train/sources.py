@@ -42,6 +42,13 @@ def parse(source: str) -> tuple[str, Path | None]:
     return kind, Path(rest).expanduser()
 
 
+def recorded(source: str) -> str:
+    """The source as a run records it in its checkpoints: a path made absolute, so `eval`,
+    `predict` and `--resume` from another directory read the same data."""
+    kind, path = parse(source)
+    return f"{kind}:{path.resolve()}" if path is not None else source
+
+
 def _stats(given: list[float] | None, default: tuple[float, ...], channels: int, what: str) -> tuple[float, ...]:
     values = tuple(given) if given is not None else (default if len(default) == channels else (sum(default) / len(default),) * channels)
     if len(values) != channels:
